@@ -1,0 +1,46 @@
+"""Demo data for `make run`: idempotent, so every start can call it."""
+
+import json
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+DEMO_USERNAME = "demo"
+
+
+class Command(BaseCommand):
+    help = "Create the demo staff user (once) and print its login. Dev mode only."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="Where the server will listen.")
+
+    def handle(self, *args, url: str, **options) -> None:
+        if not settings.DEV_MODE:
+            raise CommandError("seed_demo only runs in dev mode (STRONGROOM_DEV=1): it prints a password.")
+        login = self._demo_login()
+        self.stdout.write(
+            self.style.SUCCESS("\nStrongroom is starting (dev mode, embedded defaults).\n")
+            + f"  Admin:    {url}/admin/\n"
+            + f"  API docs: {url}/api/docs/\n"
+            + f"  Health:   {url}/health/ready\n"
+            + f"  Login:    {login['username']} / {login['password']}\n"
+        )
+
+    def _demo_login(self) -> dict[str, str]:
+        """The demo password lives in var/ (git-ignored) so it can be printed again on every start."""
+        path = settings.VAR_DIR / "demo_login.json"
+        User = get_user_model()  # noqa: N806
+        login = json.loads(path.read_text()) if path.exists() else None
+        user = User.objects.filter(username=DEMO_USERNAME).first()
+        if user is None or login is None:
+            login = {"username": DEMO_USERNAME, "password": secrets.token_urlsafe(12) + "7a"}
+            user = user or User(username=DEMO_USERNAME, email="demo@strongroom.invalid")
+            user.is_staff = True
+            user.is_superuser = True
+            user.set_password(login["password"])
+            user.save()
+            path.write_text(json.dumps(login))
+            path.chmod(0o600)
+        return login

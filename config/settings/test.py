@@ -1,0 +1,15 @@
+"""Test settings: the base settings plus what makes tests fast and hermetic."""
+
+from config.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+import secrets  # noqa: E402
+
+SECRET_KEY = SECRET_KEY or secrets.token_urlsafe(64)  # noqa: F405
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]

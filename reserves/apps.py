@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReservesConfig(AppConfig):
+    """Merchant reserves and multi-partner approvals."""
+
+    name = "reserves"
