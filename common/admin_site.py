@@ -2,11 +2,15 @@
 
 from typing import Any
 
-from django.contrib.admin import AdminSite
+from django.contrib.admin import AdminSite, ModelAdmin
 from django.http import HttpRequest, HttpResponse
 
 from common import health
 from common.dashboard import tiles_for
+
+# Mixins applied to every ModelAdmin registered on the site (audit adds its change recorder here
+# from its AppConfig.ready(), which runs before admin autodiscovery).
+MODEL_ADMIN_MIXINS: list[type] = []
 
 
 class StrongroomAdminSite(AdminSite):
@@ -22,3 +26,10 @@ class StrongroomAdminSite(AdminSite):
             **(extra_context or {}),
         }
         return super().index(request, extra_context=context)
+
+    def register(self, model_or_iterable: Any, admin_class: type | None = None, **options: Any) -> None:
+        admin_class = admin_class or ModelAdmin
+        missing = tuple(mixin for mixin in MODEL_ADMIN_MIXINS if not issubclass(admin_class, mixin))
+        if missing:
+            admin_class = type(admin_class.__name__, (*missing, admin_class), {"__module__": admin_class.__module__})
+        super().register(model_or_iterable, admin_class, **options)

@@ -6,6 +6,8 @@ Production mode is the default: DEBUG off, no generated secrets. `STRONGROOM_DEV
 
 import secrets
 
+from celery.schedules import crontab
+
 from config.env import BASE_DIR, VAR_DIR, env
 
 DEV_MODE = env.bool("STRONGROOM_DEV", default=False)
@@ -30,7 +32,6 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("STRONGROOM_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "common.admin_config.StrongroomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
     "disputes",
     "reserves",
     "credits",
+    # Last, so every app's ready() (e.g. audit's admin hook) runs before admin autodiscovery.
+    "common.admin_config.StrongroomAdminConfig",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -132,8 +136,12 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # Django's LOGGING (with its masking filter) applies to workers too
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Apps add their periodic tasks here (see each app's `tasks.py`).
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic work, declared in code (each task lives in its app's `tasks.py`).
+CELERY_BEAT_SCHEDULE: dict = {
+    "audit-chain": {"task": "audit.chain_pending", "schedule": 1.0, "options": {"expires": 5}},
+    "audit-checkpoint": {"task": "audit.checkpoint", "schedule": crontab(minute=0)},
+    "audit-verify": {"task": "audit.verify", "schedule": crontab(hour=2, minute=30)},
+}
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -254,3 +262,19 @@ DEFAULT_FROM_EMAIL = env("STRONGROOM_DEFAULT_FROM_EMAIL", default="strongroom@lo
 # Passwords a production DATABASE_URL must not use (system check strongroom.E005).
 DEFAULT_DATABASE_PASSWORDS = {"postgres", "password", "changeme", "strongroom", "admin", "secret"}
 TRUSTED_PROXY_COUNT = env.int("STRONGROOM_TRUSTED_PROXY_COUNT", default=0)
+
+# --- Audit ------------------------------------------------------------------------------------
+def _dev_audit_signing_key() -> str:
+    """Dev only: an Ed25519 seed kept in var/ (git-ignored)."""
+    path = VAR_DIR / "audit_signing_key"
+    if not path.exists():
+        import base64
+
+        path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# Base64 of a 32-byte Ed25519 private seed; signs audit checkpoints (system check strongroom.E006).
+AUDIT_SIGNING_KEY = env("STRONGROOM_AUDIT_SIGNING_KEY", default="") or (_dev_audit_signing_key() if DEV_MODE else "")
+AUDIT_CHAIN_LAG_WARNING_SECONDS = env.int("STRONGROOM_AUDIT_CHAIN_LAG_WARNING", default=5)

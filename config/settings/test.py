@@ -13,3 +13,9 @@ import secrets  # noqa: E402
 
 SECRET_KEY = SECRET_KEY or secrets.token_urlsafe(64)  # noqa: F405
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+import base64  # noqa: E402
+
+AUDIT_SIGNING_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
