@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_prometheus",
     "common",
+    "tenants",
     "audit",
     "vault",
     "ledger",
@@ -278,3 +279,10 @@ def _dev_audit_signing_key() -> str:
 # Base64 of a 32-byte Ed25519 private seed; signs audit checkpoints (system check strongroom.E006).
 AUDIT_SIGNING_KEY = env("STRONGROOM_AUDIT_SIGNING_KEY", default="") or (_dev_audit_signing_key() if DEV_MODE else "")
 AUDIT_CHAIN_LAG_WARNING_SECONDS = env.int("STRONGROOM_AUDIT_CHAIN_LAG_WARNING", default=5)
+
+# --- Per-app settings (each app's own file; beat entries merged here) -------------------------------
+from config.settings.ledger import *  # noqa: E402,F403
+from config.settings.vault import *  # noqa: E402,F403
+
+CELERY_BEAT_SCHEDULE.update(VAULT_BEAT_SCHEDULE)  # noqa: F405
+CELERY_BEAT_SCHEDULE.update(LEDGER_BEAT_SCHEDULE)  # noqa: F405
