@@ -3,12 +3,13 @@
     python -m bench                 # all
     python -m bench audit ledger    # bench/audit.py and bench/ledger.py only
 
-Each benchmark module has a `main()` that starts what it needs (a throw-away durable PostgreSQL),
-measures, prints a table and cleans up. Figures are printed, never asserted.
+Each benchmark runs in its own process (`python -m bench.<name>`), starts what it needs (a
+throw-away PostgreSQL with durable commits, see bench/_django.py), measures, prints a table and
+cleans up. Figures are printed, never asserted.
 """
 
-import importlib
 import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,11 +20,13 @@ def main() -> None:
     unknown = set(chosen) - set(available)
     if unknown:
         sys.exit(f"unknown benchmark(s): {', '.join(sorted(unknown))}; available: {', '.join(available)}")
-    if not chosen:
-        print("no benchmarks in bench/ yet")
+    failed = []
     for name in chosen:
         print(f"\n=== bench/{name}.py ===", flush=True)
-        importlib.import_module(f"bench.{name}").main()
+        if subprocess.run([sys.executable, "-m", f"bench.{name}"], check=False).returncode != 0:
+            failed.append(name)
+    if failed:
+        sys.exit(f"benchmark(s) failed to run: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
