@@ -26,6 +26,7 @@ from audit import context
 from audit.context import Actor
 from audit.models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerification
 from audit.offline import (
+    GENESIS_PREV_HASH,
     HASHED_FIELDS,
     ChainReport,
     canonical_data,
@@ -109,9 +110,18 @@ def _hash_input(row: tuple, names: tuple[str, ...]) -> dict[str, Any]:
 _UNCHAINED_FIELDS = tuple(name for name in HASHED_FIELDS if name not in {"sequence", "prev_hash"})
 
 
+def _locked_head() -> AuditChainHead:
+    """The head row, locked; created at the genesis state if missing (racing creators: one wins)."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        AuditChainHead.objects.get_or_create(pk=1, defaults={"last_sequence": 0, "last_hash": GENESIS_PREV_HASH})
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
 def _chain_batch(limit: int) -> int:
     """Chain up to `limit` committed, unchained events in id order. Caller holds a transaction."""
-    head = AuditChainHead.objects.select_for_update().get(pk=1)
+    head = _locked_head()
     rows = list(AuditEvent.objects.filter(sequence__isnull=True).order_by("pk").values_list(*_UNCHAINED_FIELDS)[:limit])
     if not rows:
         return 0
@@ -308,7 +318,7 @@ def audit_checkpoint_create(*, signed_at: datetime | None = None) -> AuditCheckp
         raise UnableToCheckpoint("No audit signing key is configured (STRONGROOM_AUDIT_SIGNING_KEY).")
     audit_chain_pending()
     with transaction.atomic():
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        head = _locked_head()
         if head.last_sequence == 0:
             raise UnableToCheckpoint("The chain is empty; nothing to sign yet.")
         public_raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

@@ -16,22 +16,8 @@ class RunVendorSQL(migrations.RunPython):
         self.app_label, self.name = app_label, name
         super().__init__(self._forward, self._backward, elidable=False)
 
-    def _path(self, vendor: str, reverse: bool) -> Path:
-        folder = Path(global_apps.get_app_config(self.app_label).path) / "migrations" / "sql"
-        return folder / f"{self.name}.{vendor}{'.reverse' if reverse else ''}.sql"
-
     def _run(self, schema_editor, reverse: bool) -> None:  # noqa: ANN001
-        path = self._path(schema_editor.connection.vendor, reverse)
-        if not path.exists():
-            return
-        sql = path.read_text()
-        if schema_editor.connection.vendor == "sqlite":
-            # sqlite3 runs one statement per execute(); triggers contain ';' so split on a marker.
-            for statement in sql.split("-- statement"):
-                if statement.strip():
-                    schema_editor.execute(statement, params=None)
-        else:
-            schema_editor.execute(sql, params=None)  # None: "%" in PL/pgSQL is not a placeholder
+        execute_sql_file(schema_editor.connection, self.app_label, self.name, reverse=reverse)
 
     def _forward(self, apps, schema_editor) -> None:  # noqa: ANN001
         self._run(schema_editor, reverse=False)
@@ -56,5 +42,18 @@ def register_append_only(app_label: str, name: str) -> None:
         APPEND_ONLY_SQL.append((app_label, name))
 
 
-def run_sql_file(schema_editor, app_label: str, name: str, *, reverse: bool) -> None:  # noqa: ANN001
-    RunVendorSQL(app_label, name)._run(schema_editor, reverse=reverse)
+def execute_sql_file(connection, app_label: str, name: str, *, reverse: bool) -> None:  # noqa: ANN001
+    """Run `<app>/migrations/sql/<name>.<vendor>[.reverse].sql` on `connection`, if that file exists."""
+    folder = Path(global_apps.get_app_config(app_label).path) / "migrations" / "sql"
+    path = folder / f"{name}.{connection.vendor}{'.reverse' if reverse else ''}.sql"
+    if not path.exists():
+        return
+    sql = path.read_text()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # sqlite3 runs one statement per execute(); triggers contain ';' so files split on a marker.
+            for statement in sql.split("-- statement"):
+                if statement.strip():
+                    cursor.execute(statement)
+        else:
+            cursor.execute(sql, None)  # None: "%" in PL/pgSQL is not a placeholder

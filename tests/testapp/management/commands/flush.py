@@ -7,18 +7,16 @@ need an empty database between tests, so this override exists only in test setti
 from django.core.management.commands.flush import Command as DjangoFlush
 from django.db import connections
 
-from common.sql_migrations import APPEND_ONLY_SQL, run_sql_file
+from common.sql_migrations import APPEND_ONLY_SQL, execute_sql_file
 
 
 class Command(DjangoFlush):
     def handle(self, **options) -> None:
         connection = connections[options["database"]]
-        with connection.schema_editor(atomic=False) as editor:
-            for app_label, name in reversed(APPEND_ONLY_SQL):
-                run_sql_file(editor, app_label, name, reverse=True)
+        for app_label, name in reversed(APPEND_ONLY_SQL):
+            execute_sql_file(connection, app_label, name, reverse=True)
         try:
             super().handle(**options)
         finally:
-            with connection.schema_editor(atomic=False) as editor:
-                for app_label, name in APPEND_ONLY_SQL:
-                    run_sql_file(editor, app_label, name, reverse=False)
+            for app_label, name in APPEND_ONLY_SQL:
+                execute_sql_file(connection, app_label, name, reverse=False)
