@@ -10,7 +10,10 @@ On SQLite, which has one writer at a time, `audit_record` chains in the writer's
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,10 +34,10 @@ from audit.offline import (
     ChainReport,
     canonical_data,
     checkpoint_message,
-    event_hash,
     key_id_for,
-    verify_chain,
+    row_hash,
     verify_checkpoint_signature,
+    verify_rows,
 )
 from common.errors import DomainError
 from common.logging import mask_value
@@ -100,14 +103,27 @@ def audit_record(
 
 # --- Chaining -------------------------------------------------------------------------------------
 
-
-def _hash_input(row: tuple, names: tuple[str, ...]) -> dict[str, Any]:
-    event = dict(zip(names, row, strict=True))
-    event["occurred_at"] = format_timestamp(event["occurred_at"])
-    return event
+_PG_TIMESTAMP = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 
-_UNCHAINED_FIELDS = tuple(name for name in HASHED_FIELDS if name not in {"sequence", "prev_hash"})
+def _select_columns(names: tuple[str, ...]) -> str:
+    """Column list; PostgreSQL renders the canonical timestamp itself (no datetime objects per row)."""
+    if connection.vendor == "postgresql":
+        return ", ".join(_PG_TIMESTAMP if name == "occurred_at" else name for name in names)
+    return ", ".join(names)
+
+
+def _canonical_timestamps(rows: list[tuple], index: int) -> list[tuple]:
+    """SQLite returns stored text; bring it to the canonical form PostgreSQL produces."""
+    if connection.vendor == "postgresql":
+        return rows
+    return [(*r[:index], format_timestamp(_parse_sqlite_timestamp(r[index])), *r[index + 1 :]) for r in rows]
+
+
+def _parse_sqlite_timestamp(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
 def _locked_head() -> AuditChainHead:
@@ -119,20 +135,35 @@ def _locked_head() -> AuditChainHead:
     return head
 
 
+_SEQUENCE_AT = HASHED_FIELDS.index("sequence")
+_PREV_AT = HASHED_FIELDS.index("prev_hash")
+_TIMESTAMP_AT = HASHED_FIELDS.index("occurred_at")
+_ID_AT = HASHED_FIELDS.index("id")
+
+
 def _chain_batch(limit: int) -> int:
     """Chain up to `limit` committed, unchained events in id order. Caller holds a transaction."""
     head = _locked_head()
-    rows = list(AuditEvent.objects.filter(sequence__isnull=True).order_by("pk").values_list(*_UNCHAINED_FIELDS)[:limit])
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        # Selected in HASHED_FIELDS order; sequence and prev_hash (still NULL) are filled in below.
+        cursor.execute(
+            f"SELECT {_select_columns(HASHED_FIELDS)} FROM {table} "  # noqa: S608
+            "WHERE sequence IS NULL ORDER BY id LIMIT %s",
+            [limit],
+        )
+        rows = _canonical_timestamps(cursor.fetchall(), _TIMESTAMP_AT)
     if not rows:
         return 0
     sequence, previous = head.last_sequence, head.last_hash
     updates: list[tuple[int, int, str, str]] = []
     for row in rows:
-        event = _hash_input(row, _UNCHAINED_FIELDS)
+        values = list(row)
         sequence += 1
-        event["sequence"], event["prev_hash"] = sequence, previous
-        previous = event_hash(event)
-        updates.append((event["id"], sequence, event["prev_hash"], previous))
+        values[_SEQUENCE_AT], values[_PREV_AT] = sequence, previous
+        digest = row_hash(tuple(values))
+        updates.append((values[_ID_AT], sequence, previous, digest))
+        previous = digest
     _write_chain_columns(updates)
     AuditChainHead.objects.filter(pk=1).update(last_sequence=sequence, last_hash=previous, chained_at=timezone.now())
     return len(updates)
@@ -149,13 +180,13 @@ def _write_chain_columns(updates: list[tuple[int, int, str, str]]) -> None:
                 "WHERE e.id = u.id AND e.sequence IS NULL",
                 [ids, sequences, prevs, hashes],
             )
+            if cursor.rowcount != len(updates):
+                raise RuntimeError("audit chainer lost a race the head lock should have prevented")
         else:
             cursor.executemany(
                 f"UPDATE {table} SET sequence = %s, prev_hash = %s, hash = %s WHERE id = %s AND sequence IS NULL",  # noqa: S608
                 [(sequence, prev, digest, pk) for pk, sequence, prev, digest in updates],
             )
-        if cursor.rowcount is not None and 0 <= cursor.rowcount < len(updates) and connection.vendor == "postgresql":
-            raise RuntimeError("audit chainer lost a race it should have been protected from by the head lock")
 
 
 def audit_chain_pending(*, batch_size: int = CHAIN_BATCH_SIZE) -> int:
@@ -179,37 +210,70 @@ def audit_chain_pending(*, batch_size: int = CHAIN_BATCH_SIZE) -> int:
 _VERIFY_FIELDS = (*HASHED_FIELDS, "hash")
 
 
-def iter_chained_events(*, after_sequence: int = 0, chunk_size: int = VERIFY_CHUNK_SIZE) -> Iterator[dict[str, Any]]:
-    """Chained events in sequence order, in keyset chunks: constant memory however long the log."""
+def iter_chained_rows(*, after_sequence: int = 0, chunk_size: int = VERIFY_CHUNK_SIZE) -> Iterator[tuple]:
+    """Chained events as tuples (HASHED_FIELDS values, then hash) in sequence order.
+
+    Keyset chunks keep memory constant however long the log is. On PostgreSQL a helper thread
+    fetches the next chunk while this one is hashed, so the database's work overlaps ours.
+    """
     table = AuditEvent._meta.db_table
-    if connection.vendor == "postgresql":
-        # PostgreSQL renders the canonical timestamp itself: no datetime objects on the hot path.
-        timestamp = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-        columns = ", ".join(timestamp if name == "occurred_at" else name for name in _VERIFY_FIELDS)
+    sql = f"SELECT {_select_columns(_VERIFY_FIELDS)} FROM {table} WHERE sequence > %s ORDER BY sequence LIMIT %s"  # noqa: S608
+    if connection.vendor != "postgresql":
+        position = after_sequence
+        with connection.cursor() as cursor:
+            while True:
+                cursor.execute(sql, [position, chunk_size])
+                rows = _canonical_timestamps(cursor.fetchall(), _TIMESTAMP_AT)
+                if not rows:
+                    return
+                yield from rows
+                position = rows[-1][_SEQUENCE_AT]
     else:
-        columns = ", ".join(_VERIFY_FIELDS)
-    sql = f"SELECT {columns} FROM {table} WHERE sequence > %s ORDER BY sequence LIMIT %s"  # noqa: S608
-    position = after_sequence
-    sequence_index = _VERIFY_FIELDS.index("sequence")
-    timestamp_index = _VERIFY_FIELDS.index("occurred_at")
-    with connection.cursor() as cursor:
+        yield from _prefetched_chunks(sql, after_sequence, chunk_size)
+
+
+def _prefetched_chunks(sql: str, after_sequence: int, chunk_size: int) -> Iterator[tuple]:
+    connection.ensure_connection()
+    raw = connection.connection  # the psycopg connection: no Django wrappers on the hot path
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        position = after_sequence
+        try:
+            with raw.cursor() as cursor:
+                while not stop.is_set():
+                    cursor.execute(sql, [position, chunk_size])
+                    rows = cursor.fetchall()
+                    chunks.put(rows)
+                    if not rows:
+                        return
+                    position = rows[-1][_SEQUENCE_AT]
+        except Exception as error:  # noqa: BLE001 - handed to the consumer, which re-raises it
+            chunks.put(error)
+
+    fetcher = threading.Thread(target=fetch, name="audit-verify-fetch", daemon=True)
+    fetcher.start()
+    try:
         while True:
-            cursor.execute(sql, [position, chunk_size])
-            rows = cursor.fetchall()
+            rows = chunks.get()
+            if isinstance(rows, Exception):
+                raise rows
             if not rows:
                 return
-            for row in rows:
-                event = dict(zip(_VERIFY_FIELDS, row, strict=True))
-                if connection.vendor != "postgresql":
-                    event["occurred_at"] = format_timestamp(_parse_sqlite_timestamp(row[timestamp_index]))
-                yield event
-            position = rows[-1][sequence_index]
+            yield from rows
+    finally:
+        stop.set()
+        while fetcher.is_alive():  # unblock a fetcher waiting on a full queue, then let it finish
+            with contextlib.suppress(queue.Empty):
+                chunks.get(timeout=0.05)
+        fetcher.join()
 
 
-def _parse_sqlite_timestamp(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+def iter_chained_events(*, after_sequence: int = 0) -> Iterator[dict[str, Any]]:
+    """The same events as dicts (for exports and tools)."""
+    for row in iter_chained_rows(after_sequence=after_sequence):
+        yield dict(zip(_VERIFY_FIELDS, row, strict=True))
 
 
 @dataclass
@@ -237,10 +301,10 @@ def audit_verify(
         checkpoints.append(external_checkpoint)
     wanted = {int(c["sequence"]) for c in checkpoints}
 
-    events: Iterator[dict[str, Any]] = iter_chained_events()
+    rows: Iterator[tuple] = iter_chained_rows()
     if progress is not None:
-        events = _counting(events, progress)
-    report = verify_chain(events, remember=wanted)
+        rows = _counting(rows, progress)
+    report = verify_rows(rows, remember=wanted)
 
     problems: list[str] = []
     if report.ok:
@@ -260,11 +324,11 @@ def audit_verify(
     return result
 
 
-def _counting(events: Iterator[dict[str, Any]], progress: Callable[[int], None]) -> Iterator[dict[str, Any]]:
-    for count, event in enumerate(events, 1):
+def _counting(rows: Iterator[tuple], progress: Callable[[int], None]) -> Iterator[tuple]:
+    for count, row in enumerate(rows, 1):
         if count % 10000 == 0:
             progress(10000)
-        yield event
+        yield row
 
 
 def _record_verification(result: VerificationResult, started_at: datetime) -> None:
