@@ -9,7 +9,7 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         from prometheus_client import REGISTRY
 
-        from audit import dashboard, receivers  # noqa: F401  (auth signal receivers, dashboard tile)
+        from audit import checks, dashboard, receivers  # noqa: F401  (system check, auth signals, dashboard tile)
         from audit.admin_mixins import AuditedAdminMixin
         from audit.metrics import AuditCollector
         from common import admin_site

@@ -287,3 +287,12 @@ class TestImmutabilityInTheDatabase:
         with pytest.raises(DatabaseError), transaction.atomic():
             raw("DELETE FROM audit_auditcheckpoint WHERE id = %s", [checkpoint.pk])
         assert AuditCheckpoint.objects.filter(pk=checkpoint.pk).exists()
+
+
+class TestDeployCheck:
+    def test_a_missing_signing_key_is_refused_in_production(self, settings) -> None:
+        from audit.checks import check_audit_signing_key
+
+        settings.DEV_MODE, settings.AUDIT_SIGNING_KEY = False, ""
+
+        assert [m.id for m in check_audit_signing_key()] == ["strongroom.E006"]
