@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.admin import AdminSite, ModelAdmin
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from common import health
 from common.dashboard import tiles_for
@@ -18,6 +19,41 @@ class StrongroomAdminSite(AdminSite):
     site_title = "Strongroom back-office"
     index_title = "Back-office"
     index_template = "admin/strongroom_index.html"
+    login_template = "admin/strongroom_login.html"
+
+    @property
+    def login_form(self):  # noqa: ANN201 - imported lazily: the form needs the app registry
+        from common.staff_auth import StaffLoginForm
+
+        return StaffLoginForm
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        """Staff, active, and past the second factor (django-otp)."""
+        user = request.user
+        return bool(user.is_active and user.is_staff and getattr(user, "is_verified", lambda: False)())
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        from common.staff_auth import ip_login_failures_exceeded
+
+        if request.method == "POST" and ip_login_failures_exceeded(request):
+            return TemplateResponse(request, "admin/locked_out.html", {"reason": "ip"}, status=429)
+        response = super().login(request, extra_context)
+        if request.method == "POST" and response.status_code == 200:  # the form came back: a failure
+            ip_login_failures_exceeded(request, increment=True)
+        return response
+
+    def get_urls(self):  # noqa: ANN201
+        from django.urls import path
+
+        from common.staff_auth import otp_backup_codes_view, otp_enroll_view
+
+        return [
+            # Logging out needs no permission: a session stuck before its second factor must end too.
+            path("logout/", self.logout, name="logout"),
+            path("otp/enroll/", otp_enroll_view, name="otp_enroll"),
+            path("otp/backup-codes/", otp_backup_codes_view, name="otp_backup_codes"),
+            *super().get_urls(),
+        ]
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         context = {

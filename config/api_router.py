@@ -1,5 +1,9 @@
 """All `/api/v1/` routes, gathered from each app's `api/urls.py`."""
 
+from django.urls import include, path
+
 app_name = "api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("common.api.urls")),
+]

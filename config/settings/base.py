@@ -42,6 +42,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "common",
     "tenants",
     "audit",
@@ -63,9 +67,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "common.security.StaffTwoFactorMiddleware",
     "audit.middleware.AuditContextMiddleware",
+    "common.security.IgnoredIdentityHeadersMiddleware",
+    "common.ratelimit.RateLimitHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "common.security.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -142,15 +152,41 @@ CELERY_BEAT_SCHEDULE: dict = {
     "audit-chain": {"task": "audit.chain_pending", "schedule": 1.0, "options": {"expires": 5}},
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": crontab(minute=0)},
     "audit-verify": {"task": "audit.verify", "schedule": crontab(hour=2, minute=30)},
+    "idempotency-cleanup": {"task": "common.purge_idempotency_keys", "schedule": crontab(minute=17)},
 }
 
-# --- Auth, i18n, static -----------------------------------------------------------------------
+# --- Auth (PCI DSS 8.2.8, 8.3.4, 8.3.6, 8.3.7) -----------------------------------------------------
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "common.passwords.LettersAndDigitsValidator"},
+    {"NAME": "common.passwords.PasswordHistoryValidator", "OPTIONS": {"remember": 4}},
 ]
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+# Sessions end after 15 idle minutes: every request pushes the expiry forward.
+SESSION_COOKIE_AGE = env.int("STRONGROOM_SESSION_IDLE_SECONDS", default=15 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Brute force: lock a username+IP pair after N failed logins (wrong OTP codes count) for 30 minutes.
+AXES_FAILURE_LIMIT = env.int("STRONGROOM_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("STRONGROOM_LOCKOUT_HOURS", default=0.5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_VERBOSE = False
+# Failed logins per client IP (all usernames) before further attempts from it are refused.
+LOGIN_IP_FAILURE_RATE = env("STRONGROOM_LOGIN_IP_FAILURE_RATE", default="30/h")
+OTP_TOTP_ISSUER = "Strongroom"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -195,8 +231,9 @@ REST_FRAMEWORK = {
         "common.filters.WhitelistOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["common.api_auth.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["common.api_auth.HasRequiredScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["common.ratelimit.ApiClientRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
@@ -207,6 +244,10 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    },
+    "SECURITY": [{"bearerAuth": []}],
     "TITLE": "Strongroom API",
     "DESCRIPTION": "Payments back-office: vault, ledger, disputes, reserves, credits, audit.",
     "VERSION": "1.0.0",
@@ -217,6 +258,33 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
+
+
+# --- API clients, tokens, rate limits, idempotency ------------------------------------------------
+def _dev_jwt_keys() -> str:
+    """Dev only: one Ed25519 signing key, kept in var/ (git-ignored)."""
+    path = VAR_DIR / "jwt_signing_keys"
+    if not path.exists():
+        import base64
+
+        path.write_text(f"dev1:{base64.b64encode(secrets.token_bytes(32)).decode()}")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# "kid:base64-seed,kid:base64-seed": Ed25519 keys; the first signs, all verify (rotation without
+# invalidating tokens already issued). System check strongroom.E007 refuses an empty list.
+JWT_SIGNING_KEYS = env("STRONGROOM_JWT_SIGNING_KEYS", default="") or (_dev_jwt_keys() if DEV_MODE else "")
+JWT_LIFETIME_SECONDS = min(env.int("STRONGROOM_JWT_LIFETIME_SECONDS", default=900), 900)
+JWT_ISSUER = "strongroom"
+JWT_AUDIENCE = "strongroom-api"
+# Default per-client GCRA rate limit (requests per second, burst); each client may override.
+API_RATE_LIMIT_DEFAULT = (env.float("STRONGROOM_API_RATE", default=50.0), env.int("STRONGROOM_API_BURST", default=100))
+# Endpoint classes: which fail closed when the limiter's store (Redis) is unreachable.
+RATE_LIMIT_FAIL_CLOSED_CLASSES = set(env.list("STRONGROOM_RATE_LIMIT_FAIL_CLOSED", default=["detokenize"]))
+TOKEN_ENDPOINT_IP_RATE = env("STRONGROOM_TOKEN_IP_RATE", default="60/m")
+IDEMPOTENCY_TTL_HOURS = 24
+IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS = 60
 
 # --- Observability ----------------------------------------------------------------------------
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -263,6 +331,7 @@ DEFAULT_FROM_EMAIL = env("STRONGROOM_DEFAULT_FROM_EMAIL", default="strongroom@lo
 # Passwords a production DATABASE_URL must not use (system check strongroom.E005).
 DEFAULT_DATABASE_PASSWORDS = {"postgres", "password", "changeme", "strongroom", "admin", "secret"}
 TRUSTED_PROXY_COUNT = env.int("STRONGROOM_TRUSTED_PROXY_COUNT", default=0)
+
 
 # --- Audit ------------------------------------------------------------------------------------
 def _dev_audit_signing_key() -> str:

@@ -19,3 +19,6 @@ import base64  # noqa: E402
 AUDIT_SIGNING_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
+
+JWT_SIGNING_KEYS = "test1:" + base64.b64encode(secrets.token_bytes(32)).decode()
+AXES_ENABLED = True

@@ -48,7 +48,7 @@ class TestAuthenticationEvents:
         assert changes == {"is_superuser": {"before": False, "after": True}}
 
     def test_group_and_permission_changes_are_recorded(self, staff) -> None:
-        group = Group.objects.create(name="finance operator")
+        group = Group.objects.create(name="night shift")
         permission = Permission.objects.get(codename="view_auditevent")
 
         staff.groups.add(group)

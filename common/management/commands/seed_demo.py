@@ -3,9 +3,13 @@
 import json
 import secrets
 
+import qrcode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from common.staff_auth import totp_secret_base32
 
 DEMO_USERNAME = "demo"
 
@@ -20,13 +24,27 @@ class Command(BaseCommand):
         if not settings.DEV_MODE:
             raise CommandError("seed_demo only runs in dev mode (STRONGROOM_DEV=1): it prints a password.")
         login = self._demo_login()
+        secret, uri = self._demo_totp()
         self.stdout.write(
             self.style.SUCCESS("\nStrongroom is starting (dev mode, embedded defaults).\n")
             + f"  Admin:    {url}/admin/\n"
             + f"  API docs: {url}/api/docs/\n"
             + f"  Health:   {url}/health/ready\n"
             + f"  Login:    {login['username']} / {login['password']}\n"
+            + f"  2FA:      add this TOTP secret to any authenticator app: {secret}\n"
+            + "            (or scan the QR code below), then log in with the 6-digit code it shows.\n"
         )
+        qr = qrcode.QRCode(border=1)
+        qr.add_data(uri)
+        qr.print_ascii(out=self.stdout, invert=True)
+
+    def _demo_totp(self) -> tuple[str, str]:
+        """The demo user's authenticator: one confirmed TOTP device, the same on every run."""
+        user = get_user_model().objects.get(username=DEMO_USERNAME)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+        return totp_secret_base32(device), device.config_url
 
     def _demo_login(self) -> dict[str, str]:
         """The demo password lives in var/ (git-ignored) so it can be printed again on every start."""
@@ -35,7 +53,7 @@ class Command(BaseCommand):
         login = json.loads(path.read_text()) if path.exists() else None
         user = User.objects.filter(username=DEMO_USERNAME).first()
         if user is None or login is None:
-            login = {"username": DEMO_USERNAME, "password": secrets.token_urlsafe(12) + "7a"}
+            login = {"username": DEMO_USERNAME, "password": secrets.token_urlsafe(12) + "7a"}  # letters and digits
             user = user or User(username=DEMO_USERNAME, email="demo@strongroom.invalid")
             user.is_staff = True
             user.is_superuser = True
