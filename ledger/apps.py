@@ -5,3 +5,14 @@ class LedgerConfig(AppConfig):
     """Double-entry ledger: accounts, balanced journal entries, transfers, holds."""
 
     name = "ledger"
+
+    def ready(self) -> None:
+        from prometheus_client import REGISTRY
+
+        from common.sql_migrations import register_append_only
+        from ledger import dashboard  # noqa: F401  (admin dashboard tile)
+        from ledger.metrics import LedgerCollector
+
+        register_append_only("ledger", "0003_append_only")
+        if not any(isinstance(c, LedgerCollector) for c in list(REGISTRY._collector_to_names)):
+            REGISTRY.register(LedgerCollector())

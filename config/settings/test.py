@@ -22,3 +22,4 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 
 JWT_SIGNING_KEYS = "test1:" + base64.b64encode(secrets.token_bytes(32)).decode()
 AXES_ENABLED = True
+VAULT_LOCAL_KEYRING = "1:" + base64.b64encode(secrets.token_bytes(32)).decode()  # throw-away, per test run

@@ -1,0 +1,1 @@
+"""Cryptographic building blocks of the vault: AEAD sealing, a bounded TTL cache, tokens, fingerprints."""
