@@ -6,4 +6,6 @@ app_name = "api"
 
 urlpatterns = [
     path("", include("common.api.urls")),
+    path("vault/", include("vault.api.urls")),
+    path("ledger/", include("ledger.api.urls")),
 ]

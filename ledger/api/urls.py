@@ -1,0 +1,3 @@
+"""`/api/v1/ledger/` routes."""
+
+urlpatterns: list = []
