@@ -1,5 +1,6 @@
 """Demo data for `make run`: idempotent, so every start can call it."""
 
+import io
 import json
 import secrets
 
@@ -9,7 +10,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.context import Actor
+from common.api_clients import KNOWN_SCOPES, api_client_create
+from common.demo import demo_steps
+from common.models import ApiClient
 from common.staff_auth import totp_secret_base32
+from tenants.models import Merchant, Partner, PartnerKind
 
 DEMO_USERNAME = "demo"
 
@@ -25,6 +31,8 @@ class Command(BaseCommand):
             raise CommandError("seed_demo only runs in dev mode (STRONGROOM_DEV=1): it prints a password.")
         login = self._demo_login()
         secret, uri = self._demo_totp()
+        api = self._demo_api_client()
+        extra = [line for step in demo_steps() for line in step()]
         self.stdout.write(
             self.style.SUCCESS("\nStrongroom is starting (dev mode, embedded defaults).\n")
             + f"  Admin:    {url}/admin/\n"
@@ -36,7 +44,33 @@ class Command(BaseCommand):
         )
         qr = qrcode.QRCode(border=1)
         qr.add_data(uri)
-        qr.print_ascii(out=self.stdout, invert=True)
+        drawing = io.StringIO()  # OutputWrapper would end every character with a newline
+        qr.print_ascii(out=drawing, invert=True)
+        self.stdout.write(drawing.getvalue())
+        self.stdout.write(
+            f"  API:      platform client {api['client_id']} / {api['client_secret']}\n"
+            f"            curl -s -X POST {url}/api/v1/auth/token -d grant_type=client_credentials "
+            f"-d client_id={api['client_id']} -d client_secret={api['client_secret']}\n"
+        )
+        for line in extra:
+            self.stdout.write(f"  {line}\n")
+
+    def _demo_api_client(self) -> dict[str, str]:
+        """A platform API client with every scope; its secret is kept in var/ so it can be printed again."""
+        path = settings.VAR_DIR / "demo_api_client.json"
+        Merchant.objects.get_or_create(reference="demo-merchant", defaults={"name": "Demo Merchant GmbH"})
+        partner, _ = Partner.objects.get_or_create(
+            reference="demo-bank", defaults={"name": "Demo Sponsor Bank", "kind": PartnerKind.SPONSOR_BANK}
+        )
+        partner.merchants.add(*Merchant.objects.filter(reference="demo-merchant"))
+        stored = json.loads(path.read_text()) if path.exists() else None
+        if stored and ApiClient.objects.filter(client_id=stored["client_id"], is_active=True).exists():
+            return stored
+        issued = api_client_create(name="Demo platform", scopes=sorted(KNOWN_SCOPES), actor=Actor.system("seed_demo"),
+                                   platform=True)  # fmt: skip
+        path.write_text(json.dumps(issued.as_dict()))
+        path.chmod(0o600)
+        return issued.as_dict()
 
     def _demo_totp(self) -> tuple[str, str]:
         """The demo user's authenticator: one confirmed TOTP device, the same on every run."""
