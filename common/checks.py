@@ -119,3 +119,17 @@ def refuse_unsafe_startup() -> None:
             logger.warning("deployment check: %s", message)
     if errors:
         raise ImproperlyConfigured("Refusing to start:\n" + "\n".join(str(error) for error in errors))
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_jwt_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:  # noqa: ANN001
+    if settings.DEV_MODE or settings.JWT_SIGNING_KEYS:
+        return []
+    return [
+        checks.Error(
+            "No API token signing key: the API cannot issue or verify access tokens.",
+            hint="Set STRONGROOM_JWT_SIGNING_KEYS (or _FILE) to 'kid:' + base64 of 32 random bytes; "
+            "prepend a new key to rotate, keep the old one until its tokens expire.",
+            id="strongroom.E007",
+        )
+    ]

@@ -89,3 +89,10 @@ class TestStartup:
         production.DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "PASSWORD": "x9!kq2Lm7#"}}
 
         checks.refuse_unsafe_startup()  # raises on any error
+
+
+class TestApiKeys:
+    def test_missing_token_signing_keys_are_refused(self, production) -> None:
+        production.JWT_SIGNING_KEYS = ""
+
+        assert ids(checks.check_jwt_keys()) == ["strongroom.E007"]
