@@ -11,8 +11,8 @@ class LedgerConfig(AppConfig):
 
         from common.demo import register_demo_step
         from common.sql_migrations import register_append_only
-        from ledger.demo import seed_demo_ledger
         from ledger import dashboard  # noqa: F401  (admin dashboard tile)
+        from ledger.demo import seed_demo_ledger
         from ledger.metrics import LedgerCollector
 
         register_append_only("ledger", "0003_append_only")
