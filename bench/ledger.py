@@ -1,23 +1,32 @@
 """Ledger benchmark: `python -m bench ledger` (PostgreSQL with durable commits, see bench/_django.py).
 
 Prints, in one run: 2-line postings/s through the service (1 and 8 threads, audit on), the same
-transfer as hand-written SQL through psycopg (the reference for the limit), lines/s for batches of
-1000 lines, 8 threads debiting one hot protected account, and balance-now / balance-as-of latency
-on an account with 1,000,000 lines next to one with 10.
+transfer as hand-written SQL through psycopg (the reference for the limit), the cost of audit
+recording (1 thread, audit on vs off; issue 3 target: at most 20 % of the posting rate), lines/s for
+batches of 1000 lines, 8 threads debiting one hot protected account, balance-now / balance-as-of
+latency on an account with 1,000,000 lines next to one with 10, and p50/p99 of one
+`POST /api/v1/ledger/transfers` over real HTTP (gunicorn, 2 workers, production settings).
 """
 
+import base64
+import http.client
+import json
 import os
 import random
+import secrets
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from bench._django import row, setup_django, summary_ms, time_each
+from bench._django import percentile, row, setup_django, summary_ms, time_each
 
 DURATION = float(os.environ.get("BENCH_LEDGER_SECONDS", "4"))
 BIG_LINES = int(os.environ.get("BENCH_LEDGER_BIG_LINES", "1000000"))
+HTTP_REQUESTS = int(os.environ.get("BENCH_LEDGER_HTTP_REQUESTS", "1000"))
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -67,7 +76,7 @@ def _accounts(n: int, **options):  # noqa: ANN003, ANN202
     ]
 
 
-def bench_service(workers: int) -> float:
+def bench_service(workers: int, audit: str = "on") -> float:
     from django.utils import timezone
 
     from audit.context import Actor
@@ -84,7 +93,8 @@ def bench_service(workers: int) -> float:
 
     count, errors, seconds = _threads(workers, work)
     rate = count / seconds
-    row(f"service transfer_create, {workers} thread(s), audit on", f"{rate:8.0f} postings/s  errors={dict(errors)}")
+    label = f"service transfer_create, {workers} thread(s), audit {audit}"
+    row(label, f"{rate:8.0f} postings/s  errors={dict(errors)}")
     return rate
 
 
@@ -275,6 +285,112 @@ def bench_balances() -> None:
     assert selectors.account_balance_at(account=big.pk, at=at) == min(123_456, count)
 
 
+def bench_audit_cost(rounds: int = 2) -> None:
+    """1 thread, audit recording on vs off (`audit_record` a no-op in the posting engine), interleaved."""
+    from ledger.services import posting
+
+    recording = posting.audit_record
+    on, off = [], []
+    try:
+        for _ in range(rounds):
+            posting.audit_record = recording
+            on.append(bench_service(1))
+            posting.audit_record = lambda **kwargs: None
+            off.append(bench_service(1, audit="off"))
+    finally:
+        posting.audit_record = recording
+    rate_on, rate_off = sum(on) / len(on), sum(off) / len(off)
+    row("  audit on (mean), 1 thread", f"{rate_on:8.0f} postings/s")
+    row("  audit off (mean, audit_record a no-op), 1 thread", f"{rate_off:8.0f} postings/s")
+    row(
+        "audit recording cost, 1 thread",
+        f"{100 * (rate_off - rate_on) / rate_off:7.1f} % of the posting rate  (target <= 20 %)",
+    )
+
+
+def _start_gunicorn(port: int) -> subprocess.Popen:
+    """gunicorn (2 sync workers) on the benchmark database with production settings (config.settings.bench).
+
+    Its start-up deployment checks must pass, so the database role gets a random password (the
+    throw-away cluster trusts local connections, the check only looks at DATABASE_URL) and the vault
+    a throw-away keyring."""
+    from django.db import connection
+
+    password = secrets.token_urlsafe(24)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER ROLE CURRENT_USER PASSWORD '{password}'")  # token_urlsafe: no quotes
+    url = os.environ["DATABASE_URL"].replace("://strongroom@", f"://strongroom:{password}@", 1)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "STRONGROOM_LOG_LEVEL": "ERROR",  # the deployment checks' warnings would drown the table
+        "STRONGROOM_VAULT_LOCAL_KEYRING": "1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    server = subprocess.Popen(
+        [gunicorn, "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--log-level", "warning"],
+        env=env,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health/live")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("gunicorn did not answer /health/live within 60 s")
+
+
+def bench_http_transfer() -> None:
+    """p50/p99 of one POST /api/v1/ledger/transfers, sequential, a new connection each (sync workers)."""
+    from audit.context import Actor
+    from common.api_auth import token_issue
+    from common.api_clients import api_client_create
+    from common.testing.servers import free_port
+
+    a, b = _accounts(2)
+    issued = api_client_create(
+        name="bench http", scopes=["ledger:write"], actor=Actor.system("bench"), platform=True,
+        rate_per_second=1_000_000, burst=1_000_000,
+    )  # fmt: skip
+    token = token_issue(client=issued.client)["access_token"]
+    body = json.dumps({"from_account": a.account_number, "to_account": b.account_number, "amount": "1.00",
+                       "currency_code": "USD", "description": "bench"})  # fmt: skip
+    port = free_port()
+    server = _start_gunicorn(port)
+
+    def one() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                   "Idempotency-Key": uuid.uuid4().hex}  # fmt: skip
+        connection.request("POST", "/api/v1/ledger/transfers", body=body, headers=headers)
+        response = connection.getresponse()
+        payload = response.read()
+        connection.close()
+        if response.status != 201:
+            raise RuntimeError(f"POST transfers answered {response.status}: {payload[:300]!r}")
+
+    try:
+        time_each(one, 50)  # warm both workers (imports, DB connections)
+        samples = time_each(one, HTTP_REQUESTS)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ms = sorted(sample * 1000 for sample in samples)
+    row(
+        "POST /api/v1/ledger/transfers over HTTP (gunicorn -w 2)",
+        f"p50 {percentile(ms, 0.5):.2f} ms, p99 {percentile(ms, 0.99):.2f} ms (n={len(ms)}, sequential)",
+    )
+
+
 def _server_side_binding(enabled: bool) -> None:
     """What-if for the README: psycopg server-side binding + auto-prepared statements (as psycopg's own
     connections use by default). Production settings (config/settings/base.py) do not set this yet."""
@@ -290,6 +406,9 @@ def _server_side_binding(enabled: bool) -> None:
 
 
 def main() -> None:
+    # Shared with the gunicorn started for the HTTP figure: it verifies the tokens issued here.
+    os.environ.setdefault("STRONGROOM_JWT_SIGNING_KEYS", "bench1:" + base64.b64encode(secrets.token_bytes(32)).decode())
+    os.environ.setdefault("STRONGROOM_AUDIT_SIGNING_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
     server = setup_django(durable=True)
     print("ledger benchmark: PostgreSQL, durable commits (fsync, synchronous_commit on)", flush=True)
     service, hand = {}, {}
@@ -305,8 +424,10 @@ def main() -> None:
             f"{100 * rate / hand[n]:7.0f} % of hand SQL",
         )
     _server_side_binding(False)
+    bench_audit_cost()
     bench_batches()
     bench_hot_account(8)
+    bench_http_transfer()
     bench_balances()
 
 

@@ -10,6 +10,7 @@ class CommonConfig(AppConfig):
 
     def ready(self) -> None:
         from common import checks, receivers  # noqa: F401  (system checks, lockout notifications)
+        from common.api import schema  # noqa: F401  (OpenAPI description of the token authentication)
         from common.roles import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="strongroom_sync_role_permissions")

@@ -9,7 +9,7 @@ class InvalidEntry(DomainError):
 
 
 class UnbalancedEntry(DomainError):
-    code = "entry_unbalanced"
+    code = "unbalanced_entry"
     default_message = "Debits and credits of the entry differ."
 
 
@@ -24,20 +24,26 @@ class AccountNotFound(DomainError):
     default_message = "No such ledger account."
 
 
+class EntryNotFound(DomainError):
+    code = "entry_not_found"
+    status_code = 404
+    default_message = "No such journal entry."
+
+
 class CurrencyNotEnabled(DomainError):
     code = "currency_not_enabled"
     default_message = "The currency is not enabled for the platform's chart of accounts."
 
 
 class AccountNotActive(DomainError):
-    code = "account_not_active"
+    code = "account_frozen"  # frozen or closed: `fields.status` says which
     status_code = 409
     default_message = "The account is frozen or closed and refuses postings."
 
 
 class InsufficientFunds(DomainError):
     code = "insufficient_funds"
-    status_code = 409
+    status_code = 422
     default_message = "The account's balance rule refuses this posting."
 
 
@@ -54,7 +60,7 @@ class UnableToReverseEntry(DomainError):
 
 
 class EntryAlreadyReversed(DomainError):
-    code = "entry_already_reversed"
+    code = "already_reversed"
     status_code = 409
     default_message = "The entry has already been reversed."
 

@@ -244,10 +244,6 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
-    },
-    "SECURITY": [{"bearerAuth": []}],
     "TITLE": "Strongroom API",
     "DESCRIPTION": "Payments back-office: vault, ledger, disputes, reserves, credits, audit.",
     "VERSION": "1.0.0",

@@ -49,7 +49,7 @@ def entry_post(
     """Post one balanced entry (or, with `pending=True`, create a hold that reserves its amounts).
 
     Refuses: fewer than two lines or a non-positive amount (invalid_entry), debits ≠ credits in a
-    currency (entry_unbalanced), a frozen or closed account (account_not_active), a balance rule
+    currency (unbalanced_entry), a frozen or closed account (account_frozen), a balance rule
     broken (insufficient_funds), a failed condition (condition_failed). With an idempotency key, a
     repeat of the same request returns the first entry; a different request is refused (409).
     """

@@ -61,3 +61,10 @@ class TestSeedDemo:
 
         with pytest.raises(CommandError, match="dev mode"):
             call_command("seed_demo")
+
+
+class TestOpenApiSchema:
+    def test_the_whole_schema_generates_without_warnings(self) -> None:
+        from django.core.management import call_command
+
+        call_command("spectacular", "--fail-on-warn", "--file", "/dev/null")

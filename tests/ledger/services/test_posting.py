@@ -65,6 +65,7 @@ class TestEntryPost:
             services.entry_post(lines=[debit(wallet, 300), credit(cash, 299)], actor=actor, occurred_at=NOW)
 
         assert refused.value.fields == {"imbalance": {"USD": 1}}
+        assert (refused.value.code, refused.value.status_code) == ("unbalanced_entry", 400)
         assert (totals(wallet), totals(cash)) == before
         assert not JournalEntry.objects.filter(lines__account=cash).exists()
 
@@ -104,7 +105,7 @@ class TestEntryPost:
         with pytest.raises(AccountNotActive) as refused:
             services.entry_post(lines=[debit(cash, 5), credit(other, 5)], actor=actor, occurred_at=NOW)
 
-        assert refused.value.status_code == 409
+        assert (refused.value.code, refused.value.status_code) == ("account_frozen", 409)
         assert totals(cash) == (0, 0, 0, 0, 0)
 
     def test_insufficient_funds_reports_the_exact_available_amount(self, wallet, cash, fund, actor) -> None:
@@ -114,7 +115,7 @@ class TestEntryPost:
             services.entry_post(lines=[debit(wallet, 501), credit(cash, 501)], actor=actor, occurred_at=NOW)
 
         assert refused.value.fields == {"account": wallet.pk, "available": 500, "requested": 501}
-        assert refused.value.code == "insufficient_funds" and refused.value.status_code == 409
+        assert refused.value.code == "insufficient_funds" and refused.value.status_code == 422
         assert totals(wallet) == (0, 500, 0, 0, 1)
 
     def test_takes_a_protected_account_exactly_to_zero(self, wallet, cash, fund, actor) -> None:

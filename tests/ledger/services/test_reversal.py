@@ -33,7 +33,7 @@ class TestEntryReverse:
         with pytest.raises(EntryAlreadyReversed) as refused:
             services.entry_reverse(entry=payment, actor=actor, occurred_at=NOW, reason="again")
 
-        assert refused.value.status_code == 409
+        assert (refused.value.code, refused.value.status_code) == ("already_reversed", 409)
         assert refreshed(wallet).posted_balance == 1000
         assert JournalEntry.objects.filter(reversal_of=payment).count() == 1
 
