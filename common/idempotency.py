@@ -13,7 +13,6 @@ Keys expire after IDEMPOTENCY_TTL_HOURS (hourly beat cleanup).
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -56,11 +56,16 @@ class IdempotencyKeyInUse(DomainError):
 
 
 def fingerprint(request: Request) -> str:
+    """A keyed hash (HMAC-SHA256 under a key derived from SECRET_KEY) of method, path and body.
+
+    Keyed, not a plain hash: a tokenize body holds a PAN, and a plain SHA-256 kept for 24 hours
+    would let anyone reading the table confirm a guessed card number (PCI DSS 3.5.1.1).
+    """
     body = request.body if hasattr(request, "body") else b""
-    digest = hashlib.sha256()
-    for part in (request.method.encode(), request.path.encode(), body):
-        digest.update(len(part).to_bytes(8, "big") + part)
-    return digest.hexdigest()
+    message = b"".join(
+        len(part).to_bytes(8, "big") + part for part in (request.method.encode(), request.path.encode(), body)
+    )
+    return salted_hmac("strongroom.idempotency.fingerprint", message, algorithm="sha256").hexdigest()
 
 
 def _claim(client_id: str, key: str, print_: str) -> IdempotencyRecord | None:

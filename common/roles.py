@@ -17,7 +17,8 @@ PARTNER_APPROVER = "partner approver"
 # Patterns over "app_label.codename". Read-only roles get view permissions only.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     AUDITOR: ["*.view_*"],
-    COMPLIANCE_ANALYST: ["disputes.*", "!disputes.delete_*", "disputes.view_*", "audit.view_*", "ledger.view_*",
+    # Analysts prepare; only leads approve (maker-checker on submit and accept).
+    COMPLIANCE_ANALYST: ["disputes.*", "!disputes.delete_*", "!disputes.approve_*", "audit.view_*", "ledger.view_*",
                          "tenants.view_*"],
     COMPLIANCE_LEAD: ["disputes.*", "audit.view_*", "ledger.view_*", "tenants.view_*"],
     FINANCE_OPERATOR: ["ledger.*", "!ledger.delete_*", "reserves.view_*", "credits.*", "!credits.delete_*",

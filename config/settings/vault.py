@@ -60,6 +60,11 @@ VAULT_DEDUPE = env.bool("STRONGROOM_VAULT_DEDUPE", default=True)
 VAULT_BATCH_MAX = env.int("STRONGROOM_VAULT_BATCH_MAX", default=1000)
 VAULT_REWRAP_BATCH_SIZE = env.int("STRONGROOM_VAULT_REWRAP_BATCH_SIZE", default=500)
 
+# `POST /api/v1/vault/detokenize`: its own per-client GCRA bucket (requests per second, burst), stricter than
+# the default API limit, failing closed (503) when the limiter's store is unreachable.
+VAULT_DETOKENIZE_RATE = env.float("STRONGROOM_VAULT_DETOKENIZE_RATE", default=5.0)
+VAULT_DETOKENIZE_BURST = env.int("STRONGROOM_VAULT_DETOKENIZE_BURST", default=20)
+
 # Cryptoperiods (PCI DSS 3.7.4, NIST SP 800-57): days until a key version should be replaced.
 VAULT_CRYPTOPERIOD_DAYS = {
     "kek": env.int("STRONGROOM_VAULT_KEK_CRYPTOPERIOD_DAYS", default=365),

@@ -128,3 +128,16 @@ class TestConcurrentTwins:
         assert Merchant.objects.filter(reference="twins").count() == 1
         assert statuses.count(201) >= 1
         assert set(statuses) <= {201, 409}
+
+
+@pytest.mark.django_db
+class TestFingerprintIsKeyed:
+    def test_the_stored_fingerprint_is_not_a_plain_hash_of_the_body(self, writer) -> None:
+        import hashlib
+
+        post(writer, {"reference": "acme"})
+
+        stored = IdempotencyRecord.objects.get(key="key-1").fingerprint
+        body = b'{"reference":"acme"}'
+        assert stored != hashlib.sha256(body).hexdigest()
+        assert len(stored) == 64

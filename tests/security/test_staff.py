@@ -239,3 +239,12 @@ class TestVerifiedAdminFixture:
         verify_second_factor(client, staff)
 
         assert client.get("/admin/").status_code == 200
+
+
+class TestMakerChecker:
+    def test_analysts_cannot_approve_their_own_kind_of_request_but_leads_can(self) -> None:
+        def codenames(role: str) -> set[str]:
+            return set(Group.objects.get(name=role).permissions.values_list("codename", flat=True))
+
+        assert "approve_disputeactionrequest" not in codenames(roles.COMPLIANCE_ANALYST)
+        assert "approve_disputeactionrequest" in codenames(roles.COMPLIANCE_LEAD)
