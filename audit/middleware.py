@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from audit import context
-from audit.context import Actor, AuditContext
+from audit.context import Actor
 from audit.services import audit_record
 from common.client_ip import client_ip
 
@@ -21,16 +21,12 @@ class AuditContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         actor = Actor.for_user(user) if user is not None and user.is_authenticated else None
-        token = context._context.set(
-            AuditContext(actor=actor, ip=client_ip(request), user_agent=request.headers.get("User-Agent", "")[:512])
-        )
-        try:
+        user_agent = request.headers.get("User-Agent", "")[:512]
+        with context.acting(actor=actor, ip=client_ip(request), user_agent=user_agent, tenant=""):
             response = self.get_response(request)
             if request.method in STATE_CHANGING and request.path.startswith("/api/"):
                 self._record_api_request(request, response)
             return response
-        finally:
-            context._context.reset(token)
 
     @staticmethod
     def _record_api_request(request: HttpRequest, response: HttpResponse) -> None:

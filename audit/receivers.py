@@ -40,8 +40,11 @@ _PRIVILEGE_FIELDS = ("is_active", "is_staff", "is_superuser")
 
 
 @receiver(pre_save, sender=User, dispatch_uid="audit_user_credentials")
-def _user_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+def _user_changed(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
     if instance.pk is None:
+        return
+    # Every login saves last_login alone; only look up the stored row when a watched field may change.
+    if update_fields is not None and not set(update_fields) & {"password", *_PRIVILEGE_FIELDS}:
         return
     before = sender.objects.filter(pk=instance.pk).values("password", *_PRIVILEGE_FIELDS).first()
     if before is None:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -78,10 +79,11 @@ class ApiClientAdmin(admin.ModelAdmin):
                     merchant=data["merchant"], partner=data["partner"], platform=data["is_platform"],
                     rate_per_second=data["rate_per_second"], burst=data["burst"],
                 )  # fmt: skip
-            except (DomainError, Exception) as error:  # noqa: BLE001 - shown to the operator, not raised
-                messages.error(
-                    request, getattr(error, "message", None) or "; ".join(getattr(error, "messages", [str(error)]))
-                )
+            except DomainError as error:
+                messages.error(request, error.message)
+                return super().add_view(request, form_url, extra_context)
+            except ValidationError as error:  # the model's own constraints (full_clean)
+                messages.error(request, "; ".join(error.messages))
                 return super().add_view(request, form_url, extra_context)
             return _show_secret_once(request, issued, "API client created")
         return super().add_view(request, form_url, extra_context)

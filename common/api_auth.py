@@ -94,7 +94,13 @@ def signing_key() -> tuple[str, Ed25519PrivateKey]:
 
 
 def verification_keys() -> dict[str, Ed25519PublicKey]:
-    return {kid: key.public_key() for kid, key in _parse_keys(settings.JWT_SIGNING_KEYS)}
+    return _public_keys(settings.JWT_SIGNING_KEYS)
+
+
+@lru_cache(maxsize=8)
+def _public_keys(spec: str) -> dict[str, Ed25519PublicKey]:
+    """Derived once per key configuration, not on every request."""
+    return {kid: key.public_key() for kid, key in _parse_keys(spec)}
 
 
 # --- Issuing --------------------------------------------------------------------------------------
@@ -104,14 +110,14 @@ def client_authenticate(*, client_id: str, client_secret: str) -> ApiClient:
     """The active client with these credentials, or InvalidClientCredentials (same error either way)."""
     client = ApiClient.objects.select_related("merchant", "partner").filter(client_id=client_id).first()
     # Check a hash even for an unknown id, so response time does not reveal which ids exist.
-    valid = check_password(client_secret, client.secret_hash if client else _DUMMY_HASH())
+    valid = check_password(client_secret, client.secret_hash if client else _dummy_hash())
     if client is None or not valid or not client.is_active:
         raise InvalidClientCredentials()
     return client
 
 
 @lru_cache(maxsize=1)
-def _DUMMY_HASH() -> str:  # noqa: N802
+def _dummy_hash() -> str:
     from django.contrib.auth.hashers import make_password
 
     return make_password(secrets.token_urlsafe(16))

@@ -207,10 +207,8 @@ def failures_exceeded(request: HttpRequest, *, group: str, key: Callable, rate: 
     Call with increment=False before acting (True once the limit's count of failures is reached)
     and with increment=True after a failure.
     """
+    from django_ratelimit import ALL
     from django_ratelimit.core import get_usage
 
-    usage = get_usage(request, group=group, key=key, rate=rate, method=ALL_METHODS, increment=increment)
+    usage = get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=increment)
     return usage is not None and usage["count"] >= usage["limit"]
-
-
-ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")

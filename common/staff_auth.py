@@ -22,8 +22,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
-from django_otp import devices_for_user, match_token, user_has_device
 from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -139,7 +139,3 @@ def otp_backup_codes_view(request: HttpRequest) -> HttpResponse:
     return render(
         request, "admin/otp_backup_codes.html", {"title": "Your backup codes", "codes": codes, "has_permission": True}
     )
-
-
-def confirmed_devices(user: Any) -> list:
-    return list(devices_for_user(user, confirmed=True))
