@@ -13,12 +13,14 @@ Keys expire after IDEMPOTENCY_TTL_HOURS (hourly beat cleanup).
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -61,11 +63,33 @@ def fingerprint(request: Request) -> str:
     Keyed, not a plain hash: a tokenize body holds a PAN, and a plain SHA-256 kept for 24 hours
     would let anyone reading the table confirm a guessed card number (PCI DSS 3.5.1.1).
     """
-    body = request.body if hasattr(request, "body") else b""
+    if (request.content_type or "").startswith("multipart/"):
+        body = _multipart_digest(request)
+    else:
+        body = request.body if hasattr(request, "body") else b""
     message = b"".join(
         len(part).to_bytes(8, "big") + part for part in (request.method.encode(), request.path.encode(), body)
     )
     return salted_hmac("strongroom.idempotency.fingerprint", message, algorithm="sha256").hexdigest()
+
+
+def _multipart_digest(request: Request) -> bytes:
+    """Uploads: the parsed fields and each file's name and SHA-256 (the multipart boundary differs per
+    retry, and reading `request.body` would refuse files over DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+    digest = hashlib.sha256()
+    for name in sorted(request.data.keys()):
+        for value in request.data.getlist(name):
+            digest.update(len(name).to_bytes(8, "big") + name.encode())
+            if isinstance(value, UploadedFile):
+                content = hashlib.sha256()
+                for chunk in value.chunks():
+                    content.update(chunk)
+                value.seek(0)
+                part = f"file:{value.name}:{content.hexdigest()}".encode()
+            else:
+                part = f"value:{value}".encode()
+            digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.digest()
 
 
 def _claim(client_id: str, key: str, print_: str) -> IdempotencyRecord | None:

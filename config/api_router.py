@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("common.api.urls")),
     path("vault/", include("vault.api.urls")),
     path("ledger/", include("ledger.api.urls")),
+    path("disputes", include("disputes.api.urls")),
 ]

@@ -242,7 +242,7 @@ class DisputeAdmin(admin.ModelAdmin):
             status=dispute.status, stage=dispute.stage, response_days=dispute.reason_code.response_days
         )
         pending = (
-            DisputeActionRequest.objects.select_related("requested_by")
+            DisputeActionRequest.objects.select_related("requested_by", "requested_by_client")
             .filter(dispute=dispute, status=RequestStatus.PENDING)
             .first()
         )
@@ -417,9 +417,9 @@ class ReasonCodeAdmin(admin.ModelAdmin):
 class DisputeActionRequestAdmin(admin.ModelAdmin):
     """Read-only list of maker-checker requests (decisions are made on the dispute's page)."""
 
-    list_display = ("pk", "dispute", "action", "status", "requested_by", "requested_at", "decided_by", "decided_at")
+    list_display = ("pk", "dispute", "action", "status", "maker_label", "requested_at", "decided_by", "decided_at")
     list_filter = ("status", "action")
-    list_select_related = ("dispute", "requested_by", "decided_by")
+    list_select_related = ("dispute", "requested_by", "requested_by_client", "decided_by")
     ordering = ("-requested_at", "-pk")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

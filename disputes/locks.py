@@ -22,7 +22,7 @@ def lock_dispute(*, pk: int, skip_locked: bool = False, **conditions: object) ->
 def lock_action_request(*, pk: int) -> DisputeActionRequest | None:
     return (
         DisputeActionRequest.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("requested_by")
+        .select_related("requested_by", "requested_by_client")
         .filter(pk=pk)
         .first()
     )

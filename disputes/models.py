@@ -91,7 +91,8 @@ class Dispute(models.Model):
     (hold, fee, outcome) are kept as references to the ledger.
     """
 
-    TENANT_FIELDS = {"merchant": "merchant_id"}
+    # A partner (sponsor bank, acquirer) reads the disputes of the merchants it serves.
+    TENANT_FIELDS = {"merchant": "merchant_id", "partner": "merchant__partners"}
 
     network = models.CharField(max_length=16, choices=Network.choices)
     network_dispute_id = models.CharField(max_length=64)
@@ -247,7 +248,13 @@ class DisputeActionRequest(models.Model):
     dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="action_requests")
     action = models.CharField(max_length=16, choices=ActionKind.choices)
     status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The maker: a person (admin) or an API client without the automation scope (API).
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_by_client = models.ForeignKey(
+        "common.ApiClient", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     requested_at = models.DateTimeField()
     note = models.CharField(max_length=500, blank=True)
     decided_by = models.ForeignKey(
@@ -266,7 +273,13 @@ class DisputeActionRequest(models.Model):
                 violation_error_message="This dispute already has a request waiting for approval.",
             ),
             models.CheckConstraint(
-                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                condition=(Q(requested_by__isnull=False) & Q(requested_by_client__isnull=True))
+                | (Q(requested_by__isnull=True) & Q(requested_by_client__isnull=False)),
+                name="disputes_disputeactionrequest_one_maker",
+                violation_error_message="A request is made by one person or one API client.",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | Q(requested_by__isnull=True) | ~Q(decided_by=F("requested_by")),
                 name="disputes_disputeactionrequest_four_eyes",
                 violation_error_message="Nobody approves their own request.",
             ),
@@ -290,3 +303,9 @@ class DisputeActionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} request for dispute {self.dispute_id} ({self.status}, pk={self.pk})"
+
+    @property
+    def maker_label(self) -> str:
+        if self.requested_by_id:
+            return self.requested_by.get_username()
+        return f"API client {self.requested_by_client.name}"

@@ -10,28 +10,39 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from common.errors import DomainError
-from disputes import conf
-from disputes.choices import OPEN_STATUSES, Status
-from disputes.models import Dispute, DisputeAlert, DisputeEvidence, ReasonCode
+from disputes import conf, evidence
+from disputes.choices import OPEN_STATUSES, RequestStatus, Status
+from disputes.models import Dispute, DisputeActionRequest, DisputeAlert, DisputeEvidence, ReasonCode
 from ledger.models import JournalEntry, JournalLine
 
 
-class ReasonCodeNotFound(DomainError):
-    code = "reason_code_not_found"
-    status_code = 404
-    default_message = "No version of this reason code is in force on that date."
+class UnknownReasonCode(DomainError):
+    code = "unknown_reason_code"
+    status_code = 400
+    default_message = "No version of this reason code is in force on that date for that network."
+
+
+def _in_force(on: date) -> Q:
+    return Q(effective_from__lte=on) & (Q(effective_to__isnull=True) | Q(effective_to__gt=on))
+
+
+def reason_codes_in_force(*, network: str, on: date) -> list[str]:
+    """The network's codes with a version in force on `on`, sorted."""
+    return sorted(set(ReasonCode.objects.filter(_in_force(on), network=network).values_list("code", flat=True)))
 
 
 def reason_code_in_force(*, network: str, code: str, on: date) -> ReasonCode:
-    """The version of `code` effective on `on` (effective_from ≤ on < effective_to), newest version first."""
+    """The version of `code` effective on `on` (effective_from ≤ on < effective_to), newest version first.
+    An unknown code is refused naming the network's valid ones."""
     found = (
-        ReasonCode.objects.filter(network=network, code=code, effective_from__lte=on)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
+        ReasonCode.objects.filter(_in_force(on), network=network, code=code)
         .order_by("-effective_from", "-version", "-pk")
         .first()
     )
     if found is None:
-        raise ReasonCodeNotFound(fields={"network": network, "code": code, "on": on.isoformat()})
+        valid = reason_codes_in_force(network=network, on=on)
+        message = f"{network} has no reason code {code!r} in force on {on.isoformat()}; valid: {', '.join(valid)}."
+        raise UnknownReasonCode(message, fields={"reason_code": [message], "valid_reason_codes": valid})
     return found
 
 
@@ -56,6 +67,22 @@ def evidence_for(*, dispute: Dispute) -> QuerySet[DisputeEvidence]:
 
 def evidence_kinds_present(*, dispute: Dispute) -> set[str]:
     return set(DisputeEvidence.objects.filter(dispute=dispute).values_list("kind", flat=True))
+
+
+def evidence_missing(*, dispute: Dispute) -> list[str]:
+    """The evidence kinds the reason code requires that the dispute does not have yet."""
+    return evidence.missing(
+        required=dispute.reason_code.required_evidence or [], provided=evidence_kinds_present(dispute=dispute)
+    )
+
+
+def pending_action_request(*, dispute: Dispute) -> DisputeActionRequest | None:
+    """The submit/accept request waiting for a compliance lead, if any (at most one, by constraint)."""
+    return (
+        DisputeActionRequest.objects.select_related("requested_by", "requested_by_client")
+        .filter(dispute=dispute, status=RequestStatus.PENDING)
+        .first()
+    )
 
 
 def original_amount(*, entry: JournalEntry | object, currency_code: str) -> int:

@@ -170,13 +170,6 @@ def _locked(dispute: Dispute | int) -> Dispute:
     return locked
 
 
-def _missing_evidence(dispute: Dispute) -> list[str]:
-    return evidence.missing(
-        required=dispute.reason_code.required_evidence or [],
-        provided=selectors.evidence_kinds_present(dispute=dispute),
-    )
-
-
 def is_compliance_lead(user: Any) -> bool:
     if not (user.is_active and user.is_staff):
         return False
@@ -369,7 +362,7 @@ def _submit(dispute: Dispute, *, actor: Actor, occurred_at: datetime, audit_data
     step = plan(
         Action.SUBMIT, status=dispute.status, stage=dispute.stage, response_days=dispute.reason_code.response_days
     )
-    missing = _missing_evidence(dispute)
+    missing = selectors.evidence_missing(dispute=dispute)
     if missing:
         raise EvidenceIncomplete(fields={"missing": missing})
     items = list(selectors.evidence_for(dispute=dispute))
@@ -503,19 +496,34 @@ def dispute_escalate(*, dispute: Dispute | int, actor: Actor, occurred_at: datet
 
 
 def dispute_action_request_create(
-    *, dispute: Dispute | int, action: str, requested_by: Any, actor: Actor, occurred_at: datetime, note: str = ""
+    *,
+    dispute: Dispute | int,
+    action: str,
+    actor: Actor,
+    occurred_at: datetime,
+    requested_by: Any = None,
+    requested_by_client: Any = None,
+    note: str = "",
 ) -> DisputeActionRequest:
-    """An analyst prepares a submit or accept; nothing moves until another person, a compliance lead, approves."""
+    """An analyst (`requested_by`) or an API client without the automation scope (`requested_by_client`)
+    prepares a submit or accept; nothing moves until a compliance lead, another person, approves."""
     if action not in ActionKind.values:
         raise InvalidDispute("Requests are for 'submit' or 'accept'.", fields={"action": action})
+    if (requested_by is None) == (requested_by_client is None):
+        raise InvalidDispute("A request has one maker: a person or an API client.")
 
     def work() -> DisputeActionRequest:
         locked = _locked(dispute)
         plan(action, status=locked.status, stage=locked.stage, response_days=locked.reason_code.response_days)
-        if action == ActionKind.SUBMIT and (missing := _missing_evidence(locked)):
+        if action == ActionKind.SUBMIT and (missing := selectors.evidence_missing(dispute=locked)):
             raise EvidenceIncomplete(fields={"missing": missing})
         request = DisputeActionRequest(
-            dispute=locked, action=action, requested_by=requested_by, requested_at=occurred_at, note=note[:500]
+            dispute=locked,
+            action=action,
+            requested_by=requested_by,
+            requested_by_client=requested_by_client,
+            requested_at=occurred_at,
+            note=note[:500],
         )
         try:
             with transaction.atomic():
@@ -528,7 +536,13 @@ def dispute_action_request_create(
             occurred_at=occurred_at,
             target=request,
             tenant=f"merchant:{locked.merchant_id}",
-            data={"dispute_id": locked.pk, "action": action, "requested_by": requested_by.pk, "note": note[:500]},
+            data={
+                "dispute_id": locked.pk,
+                "action": action,
+                "requested_by": getattr(requested_by, "pk", None),
+                "requested_by_client": getattr(requested_by_client, "client_id", None),
+                "note": note[:500],
+            },
         )
         return request
 
@@ -546,7 +560,7 @@ def _decide(
     locked = lock_action_request(pk=pk)
     if locked is None or locked.status != RequestStatus.PENDING:
         raise ActionRequestNotPending(fields={"request": pk, "status": getattr(locked, "status", None)})
-    if locked.requested_by_id == decided_by.pk:
+    if locked.requested_by_id is not None and locked.requested_by_id == decided_by.pk:
         raise UnableToApproveRequest("Nobody decides their own request (four eyes).", fields={"request": pk})
     if not is_compliance_lead(decided_by):
         raise UnableToApproveRequest("Only a compliance lead decides requests.", fields={"request": pk})

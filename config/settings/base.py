@@ -253,6 +253,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Choice sets that share a field name ("status") get stable component names.
+    "ENUM_NAME_OVERRIDES": {
+        "DisputeStatusEnum": "disputes.choices.Status",
+    },
 }
 
 

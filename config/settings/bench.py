@@ -8,3 +8,5 @@ from config.settings.base import *  # noqa: F403
 AUDIT_SIGNING_KEY = AUDIT_SIGNING_KEY or base64.b64encode(secrets.token_bytes(32)).decode()  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Admin pages are rendered in-process (bench/disputes.py) without a collectstatic run.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

@@ -18,7 +18,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from common.money import InvalidAmount, exponent, to_decimal_string, to_minor
+from common.api.fields import (  # noqa: F401  (re-exported: the ledger API's names)
+    AMOUNT_SCHEMA,
+    SIGNED_AMOUNT_SCHEMA,
+    AmountField,
+    MinorUnitsField,
+    decimal,
+    minor_units,
+)
+from common.money import InvalidAmount, exponent
 from ledger.choices import AccountType, BalanceRule, OwnerKind, Side
 from ledger.errors import AccountNotFound, CurrencyMismatch, InvalidTemplateParams
 from ledger.models import Account, JournalEntry, JournalLine, TransactionTemplate
@@ -30,57 +38,6 @@ MAX_LINES = 1000
 MAX_BATCH_ENTRIES = 500
 MAX_TIMEOUT_SECONDS = 30 * 24 * 3600
 ACCOUNT_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$"  # no ':' — chart addresses stay the chart's
-
-AMOUNT_SCHEMA = {"type": "string", "pattern": r"^\d+(\.\d+)?$", "example": "100.00"}
-SIGNED_AMOUNT_SCHEMA = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "-12.50"}
-
-
-# --- Amounts -------------------------------------------------------------------------------------
-
-
-@extend_schema_field(AMOUNT_SCHEMA)
-class AmountField(serializers.CharField):
-    """A decimal string. JSON numbers are refused (`invalid_amount`): floats never reach the ledger."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 40)
-        kwargs.setdefault("help_text", 'Decimal string in the currency\'s units, e.g. "100.00"; never a number.')
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            message = 'Amounts are decimal strings such as "100.00", never numbers.'
-            raise InvalidAmount(message, fields={self.field_name: [message]})
-        return super().to_internal_value(data)
-
-
-def minor_units(value: str, currency_code: str, field: str, *, positive: bool = True) -> int:
-    """'12.34' → 1234 in `currency_code`; refuses excess precision and (when `positive`) zero or less."""
-    try:
-        minor = to_minor(value, currency_code)
-    except InvalidAmount as error:
-        raise InvalidAmount(error.message, fields={field: [error.message]}) from None
-    if positive and minor <= 0:
-        message = f"{field}: amounts are positive; got {value!r}."
-        raise InvalidAmount(message, fields={field: [message]})
-    return minor
-
-
-def decimal(minor: int, currency_code: str) -> str:
-    return to_decimal_string(minor, currency_code)
-
-
-@extend_schema_field(SIGNED_AMOUNT_SCHEMA)
-class MinorUnitsField(serializers.Field):
-    """Renders an integer attribute of minor units as a decimal string in the object's currency."""
-
-    def __init__(self, attribute: str, *, currency: str = "currency_code", **kwargs: Any) -> None:
-        self.attribute, self.currency = attribute, currency
-        super().__init__(source="*", read_only=True, **kwargs)
-
-    def to_representation(self, value: Any) -> str:
-        return decimal(getattr(value, self.attribute), getattr(value, self.currency))
-
 
 # --- Tenancy -------------------------------------------------------------------------------------
 

@@ -129,7 +129,8 @@ class TestNothingLeaks:
             raw = bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
             assert number.encode() not in raw, table
             assert b"Grace" not in raw and b"Hopper" not in raw, table
-            assert not re.search(rb"(?<!\d)" + cvv.encode() + rb"(?!\d)", raw), table
+            # Standalone digits only: hashes and encoded keys contain "739" between letters by chance.
+            assert not re.search(rb"(?<![0-9A-Za-z])" + cvv.encode() + rb"(?![0-9A-Za-z])", raw), table
 
     def test_no_log_line_holds_the_pan_or_cvv(self, tenant, actor, caplog) -> None:
         caplog.set_level(logging.DEBUG)
