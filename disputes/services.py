@@ -227,7 +227,11 @@ def dispute_open(
             )
         original = selectors.original_amount(entry=entry_id, currency_code=currency_code)
         if amount > original:
-            raise AmountExceedsOriginal(fields={"amount": amount, "original_amount": original})
+            raise AmountExceedsOriginal(
+                f"The disputed amount ({to_decimal_string(amount, currency_code)} {currency_code}) exceeds what the "
+                f"original transaction moved in {currency_code} ({to_decimal_string(original, currency_code)}).",
+                fields={"amount": amount, "original_amount": original},
+            )
         dispute = Dispute(
             network=network,
             network_dispute_id=network_dispute_id,

@@ -128,6 +128,11 @@ class TestOpen:
         assert error(response)["code"] == code
         assert not Dispute.objects.exists()
 
+    def test_an_amount_over_the_original_is_explained_in_the_currency(self, platform, catalog, original, merchant):
+        response = post(platform, "", open_body(original, merchant, disputed_amount="100.01"))
+
+        assert "(100.01 USD)" in error(response)["message"] and "(100.00)" in error(response)["message"]
+
     def test_the_original_must_be_the_merchants(self, platform, catalog, original, other_merchant):
         response = post(platform, "", open_body(original, other_merchant))
 
