@@ -56,12 +56,24 @@ class TestQueue:
             ("?q=Acme", ["Q-3", "Q-1", "Q-2", "Q-0"]),
             ("?reason_code__category__exact=consumer_dispute&queue=all", ["Q-3", "Q-1", "Q-4", "Q-2", "Q-0"]),
             ("?due=overdue", ["Q-3", "Q-1", "Q-2", "Q-0"]),
+            ("?q=acme", ["Q-3", "Q-1", "Q-2", "Q-0"]),  # the merchant's reference
+            ("?q=Globex", []),
+            ("?assignee=none", ["Q-3", "Q-1", "Q-2", "Q-0"]),
         ],
     )
     def test_filters_and_search(self, queue, admin_client, query, expected) -> None:
         response = admin_client.get(reverse("admin:disputes_dispute_changelist") + query)
 
         assert [d.network_dispute_id for d in response.context["cl"].result_list] == expected
+
+    def test_the_assignee_filter_lists_compliance_staff_and_filters(self, queue, admin_client, analyst) -> None:
+        Dispute.objects.filter(pk=queue[1].pk).update(assignee=analyst)
+        url = reverse("admin:disputes_dispute_changelist")
+
+        response = admin_client.get(f"{url}?assignee={analyst.pk}")
+
+        assert [d.network_dispute_id for d in response.context["cl"].result_list] == ["Q-1"]
+        assert f"?assignee={analyst.pk}".encode() in admin_client.get(url).content
 
     def test_assign_to_me(self, queue, client, analyst) -> None:
         verify_second_factor(client, analyst)
