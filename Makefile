@@ -26,6 +26,7 @@ run: venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Two passes: the embedded default (SQLite), then a throw-away PostgreSQL (the production database)
 # that the test plugin starts itself. PostgreSQL-only tests (triggers, concurrency) run in the second.
