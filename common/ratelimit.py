@@ -15,6 +15,7 @@ per RATE_LIMIT_FAIL_CLOSED_CLASSES; detokenization fails closed.
 
 from __future__ import annotations
 
+import abc
 import logging
 import math
 import threading
@@ -30,6 +31,8 @@ from prometheus_client import Counter
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
+
+from common.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -156,31 +159,51 @@ class RateLimiterUnavailable(exceptions.APIException):
     default_code = "rate_limiter_unavailable"
 
 
-class ApiClientRateThrottle(BaseThrottle):
-    """DRF throttle: each API client's own rate and burst. Views may set `rate_limit_class` and
-    `rate_limit` = (rate, burst) for a separate, stricter bucket (e.g. detokenization)."""
+class _GcraThrottle(BaseThrottle, abc.ABC):
+    """A DRF throttle over `check()`; the decision goes on the request for RateLimitHeadersMiddleware."""
+
+    @abc.abstractmethod
+    def bucket(self, request: Request, view: Any) -> tuple[str, float, int, str] | None:
+        """(key, rate, burst, endpoint class), or None when this throttle does not apply."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        from common.api_auth import ApiAuth
-
-        auth = request.auth
-        if not isinstance(auth, ApiAuth):
-            return True  # unauthenticated endpoints are limited per IP where they are defined
-        endpoint_class = getattr(view, "rate_limit_class", "default")
-        default_rate, default_burst = getattr(view, "rate_limit", settings.API_RATE_LIMIT_DEFAULT)
-        if endpoint_class == "default":
-            rate = auth.client.rate_per_second or default_rate
-            burst = auth.client.burst or default_burst
-        else:
-            rate, burst = default_rate, default_burst
-        decision = check(key=f"rl:{endpoint_class}:{auth.client.client_id}", rate=rate, burst=burst,
-                         endpoint_class=endpoint_class)  # fmt: skip
-        request._request.rate_limit_decision = decision  # for RateLimitHeadersMiddleware
+        bucket = self.bucket(request, view)
+        if bucket is None:
+            return True
+        key, rate, burst, endpoint_class = bucket
+        decision = check(key=key, rate=rate, burst=burst, endpoint_class=endpoint_class)
+        request._request.rate_limit_decision = decision
         self._wait = decision.retry_after if decision else 0.0
         return decision is None or decision.allowed
 
     def wait(self) -> float:
         return math.ceil(self._wait)
+
+
+class ApiClientRateThrottle(_GcraThrottle):
+    """Each API client's own rate and burst. Views may set `rate_limit_class` and `rate_limit` =
+    (rate, burst) for a separate, stricter bucket (e.g. detokenization)."""
+
+    def bucket(self, request: Request, view: Any) -> tuple[str, float, int, str] | None:
+        from common.api_auth import ApiAuth
+
+        auth = request.auth
+        if not isinstance(auth, ApiAuth):
+            return None  # public endpoints use ClientIpRateThrottle
+        endpoint_class = getattr(view, "rate_limit_class", "default")
+        rate, burst = getattr(view, "rate_limit", settings.API_RATE_LIMIT_DEFAULT)
+        if endpoint_class == "default":
+            rate, burst = auth.client.rate_per_second or rate, auth.client.burst or burst
+        return f"rl:{endpoint_class}:{auth.client.client_id}", rate, burst, endpoint_class
+
+
+class ClientIpRateThrottle(_GcraThrottle):
+    """Public endpoints (the token endpoint): one bucket per client IP and `rate_limit_class`."""
+
+    def bucket(self, request: Request, view: Any) -> tuple[str, float, int, str] | None:
+        endpoint_class = getattr(view, "rate_limit_class", "public")
+        rate, burst = getattr(view, "rate_limit", settings.API_RATE_LIMIT_DEFAULT)
+        return f"rl:{endpoint_class}:ip:{client_ip(request._request)}", rate, burst, endpoint_class
 
 
 class RateLimitHeadersMiddleware:

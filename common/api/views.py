@@ -13,7 +13,7 @@ from audit.context import Actor
 from audit.services import audit_record
 from common.api_auth import InvalidClientCredentials, client_authenticate, token_issue
 from common.client_ip import client_ip
-from common.ratelimit import failures_exceeded
+from common.ratelimit import ClientIpRateThrottle, failures_exceeded
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -35,7 +35,13 @@ def _too_many_failures(request: Request, *, increment: bool) -> bool:
 class TokenApi(APIView):
     public = True
     authentication_classes: list = []
-    throttle_classes: list = []
+    # Every request (rate per IP, with RateLimit-* headers); failures also count against a stricter per-IP limit.
+    throttle_classes = [ClientIpRateThrottle]
+    rate_limit_class = "token"
+
+    @property
+    def rate_limit(self) -> tuple[float, int]:
+        return settings.TOKEN_ENDPOINT_RATE_LIMIT
 
     def get_authenticate_header(self, request: Request) -> str:
         return 'Basic realm="strongroom"'  # bad client credentials are a 401 (RFC 6749 §5.2), not a 403

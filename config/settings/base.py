@@ -283,6 +283,11 @@ API_RATE_LIMIT_DEFAULT = (env.float("STRONGROOM_API_RATE", default=50.0), env.in
 # Endpoint classes: which fail closed when the limiter's store (Redis) is unreachable.
 RATE_LIMIT_FAIL_CLOSED_CLASSES = set(env.list("STRONGROOM_RATE_LIMIT_FAIL_CLOSED", default=["detokenize"]))
 TOKEN_ENDPOINT_IP_RATE = env("STRONGROOM_TOKEN_IP_RATE", default="60/m")
+# Every token request, per client IP (rate per second, burst): a client needs one token per 15 minutes.
+TOKEN_ENDPOINT_RATE_LIMIT = (
+    env.float("STRONGROOM_TOKEN_RATE", default=5.0),
+    env.int("STRONGROOM_TOKEN_BURST", default=20),
+)
 IDEMPOTENCY_TTL_HOURS = 24
 IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS = 60
 

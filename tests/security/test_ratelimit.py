@@ -80,6 +80,22 @@ class TestApiRateLimit:
         assert api_client.get("/api/test/clients/").status_code == 200  # the default bucket is untouched
 
 
+@pytest.mark.django_db
+@pytest.mark.urls("config.urls")
+class TestTokenEndpointRateLimit:
+    def test_every_token_request_is_limited_per_ip_with_headers(self, api_client, embedded, settings) -> None:
+        settings.TOKEN_ENDPOINT_RATE_LIMIT = (1.0, 2)
+        body = {"grant_type": "client_credentials", "client_id": "cli_unknown", "client_secret": "x"}
+
+        responses = [api_client.post("/api/v1/auth/token", body, REMOTE_ADDR="192.0.2.10") for _ in range(3)]
+        elsewhere = api_client.post("/api/v1/auth/token", body, REMOTE_ADDR="192.0.2.11")
+
+        assert [r.status_code for r in responses] == [401, 401, 429]
+        assert (responses[0]["RateLimit-Limit"], responses[0]["RateLimit-Remaining"]) == ("2", "1")
+        assert responses[2].json()["error"]["code"] == "rate_limited" and responses[2]["Retry-After"] == "1"
+        assert elsewhere.status_code == 401 and elsewhere["RateLimit-Remaining"] == "1"
+
+
 class Unreachable:
     def hit(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
         raise ratelimit.LimiterUnavailable("connection refused")
