@@ -27,6 +27,8 @@ run: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
 # Two passes: the embedded default (SQLite), then a throw-away PostgreSQL (the production database)
 # that the test plugin starts itself. PostgreSQL-only tests (triggers, concurrency) run in the second.

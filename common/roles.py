@@ -21,8 +21,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     COMPLIANCE_ANALYST: ["disputes.*", "!disputes.delete_*", "!disputes.approve_*", "audit.view_*", "ledger.view_*",
                          "tenants.view_*"],
     COMPLIANCE_LEAD: ["disputes.*", "audit.view_*", "ledger.view_*", "tenants.view_*"],
-    FINANCE_OPERATOR: ["ledger.*", "!ledger.delete_*", "reserves.view_*", "credits.*", "!credits.delete_*",
-                       "tenants.view_*", "audit.view_*"],
+    FINANCE_OPERATOR: ["ledger.*", "!ledger.delete_*", "reserves.view_*", "reserves.add_approvalrequest", "credits.*",
+                       "!credits.delete_*", "tenants.view_*", "audit.view_*"],
     VAULT_CUSTODIAN: ["vault.*", "!vault.delete_*", "audit.view_*"],
     PARTNER_APPROVER: ["reserves.view_*", "reserves.sign_*", "tenants.view_*"],
 }  # fmt: skip

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("common.api.urls")),
     path("vault/", include("vault.api.urls")),
     path("ledger/", include("ledger.api.urls")),
-    path("disputes", include("disputes.api.urls")),
+    path("reserves/", include("reserves.api.urls")),
+    path("", include("disputes.api.urls")),
 ]

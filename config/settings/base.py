@@ -357,8 +357,10 @@ AUDIT_CHAIN_LAG_WARNING_SECONDS = env.int("STRONGROOM_AUDIT_CHAIN_LAG_WARNING", 
 # --- Per-app settings (each app's own file; beat entries merged here) -------------------------------
 from config.settings.disputes import *  # noqa: E402,F403
 from config.settings.ledger import *  # noqa: E402,F403
+from config.settings.reserves import *  # noqa: E402,F403
 from config.settings.vault import *  # noqa: E402,F403
 
 CELERY_BEAT_SCHEDULE.update(VAULT_BEAT_SCHEDULE)  # noqa: F405
 CELERY_BEAT_SCHEDULE.update(LEDGER_BEAT_SCHEDULE)  # noqa: F405
 CELERY_BEAT_SCHEDULE.update(DISPUTES_BEAT_SCHEDULE)  # noqa: F405
+CELERY_BEAT_SCHEDULE.update(RESERVES_BEAT_SCHEDULE)  # noqa: F405

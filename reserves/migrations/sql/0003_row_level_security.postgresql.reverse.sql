@@ -1,0 +1,10 @@
+DROP POLICY IF EXISTS reserves_approvalsignature_partner ON reserves_approvalsignature;
+ALTER TABLE reserves_approvalsignature NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE reserves_approvalsignature DISABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS reserves_approvalrequest_partner ON reserves_approvalrequest;
+ALTER TABLE reserves_approvalrequest NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE reserves_approvalrequest DISABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS reserves_approvaleligibility_partner ON reserves_approvaleligibility;
+ALTER TABLE reserves_approvaleligibility NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE reserves_approvaleligibility DISABLE ROW LEVEL SECURITY;
+DROP FUNCTION IF EXISTS reserves_current_partner();
