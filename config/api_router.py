@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("common.api.urls")),
     path("vault/", include("vault.api.urls")),
     path("ledger/", include("ledger.api.urls")),
+    path("credits/", include("credits.api.urls")),
     path("reserves/", include("reserves.api.urls")),
     path("", include("disputes.api.urls")),
 ]

@@ -355,6 +355,7 @@ AUDIT_SIGNING_KEY = env("STRONGROOM_AUDIT_SIGNING_KEY", default="") or (_dev_aud
 AUDIT_CHAIN_LAG_WARNING_SECONDS = env.int("STRONGROOM_AUDIT_CHAIN_LAG_WARNING", default=5)
 
 # --- Per-app settings (each app's own file; beat entries merged here) -------------------------------
+from config.settings.credits import *  # noqa: E402,F403
 from config.settings.disputes import *  # noqa: E402,F403
 from config.settings.ledger import *  # noqa: E402,F403
 from config.settings.reserves import *  # noqa: E402,F403
@@ -364,3 +365,4 @@ CELERY_BEAT_SCHEDULE.update(VAULT_BEAT_SCHEDULE)  # noqa: F405
 CELERY_BEAT_SCHEDULE.update(LEDGER_BEAT_SCHEDULE)  # noqa: F405
 CELERY_BEAT_SCHEDULE.update(DISPUTES_BEAT_SCHEDULE)  # noqa: F405
 CELERY_BEAT_SCHEDULE.update(RESERVES_BEAT_SCHEDULE)  # noqa: F405
+CELERY_BEAT_SCHEDULE.update(CREDITS_BEAT_SCHEDULE)  # noqa: F405

@@ -38,8 +38,12 @@ def account_create(
     balance_rule: str = BalanceRule.ANY,
     account_number: str = "",
     metadata: Mapping[str, Any] | None = None,
+    role: str = "",
 ) -> Account:
-    """Open an ad-hoc account (chart accounts open themselves by address). Audited as ledger.account.opened."""
+    """Open an ad-hoc account (chart accounts open themselves by address). Audited as ledger.account.opened.
+
+    `role` marks an account another app manages (e.g. `credits_wallet`): like a chart account, only the
+    platform's flows post to it, never a merchant's or partner's own ledger client."""
     exponent(currency_code)  # UnknownCurrency (400) unless ISO 4217
     account = Account(
         account_number=account_number or f"{AccountType(type).value[:3].upper()}-{uuid.uuid4().hex[:20]}",
@@ -52,6 +56,7 @@ def account_create(
         customer_reference=customer_reference,
         balance_rule=balance_rule,
         metadata=dict(metadata or {}),
+        role=role,
     )
     try:
         account.full_clean()
@@ -73,6 +78,7 @@ def account_create(
                 "currency": currency_code,
                 "owner_kind": owner_kind,
                 "balance_rule": balance_rule,
+                "role": role,
             },
         )
         return account
