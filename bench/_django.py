@@ -4,7 +4,9 @@ import atexit
 import os
 import secrets
 import statistics
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from common.testing.servers import PostgresServer
@@ -25,6 +27,38 @@ def setup_django(*, durable: bool = True) -> PostgresServer:
     django.setup()
     call_command("migrate", verbosity=0)
     return server
+
+
+def run_threads(count: int, work: Callable[[int], object], duration: float) -> tuple[int, Counter, float]:
+    """Run work(i) in `count` threads (own database connections) for `duration` seconds, started together.
+    Returns (operations done, errors by code, seconds)."""
+    from django.db import connections
+
+    done = [0] * count
+    errors: Counter = Counter()
+    barrier = threading.Barrier(count + 1)
+
+    def target(i: int) -> None:
+        barrier.wait()
+        stop_at = time.perf_counter() + duration
+        try:
+            while time.perf_counter() < stop_at:
+                try:
+                    work(i)
+                    done[i] += 1
+                except Exception as error:
+                    errors[getattr(error, "code", None) or type(error).__name__] += 1
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return sum(done), errors, time.perf_counter() - started
 
 
 def percentile(samples: list[float], fraction: float) -> float:

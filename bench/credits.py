@@ -11,48 +11,16 @@ Targets (issue 9): >= 1,000 consumptions/s with 8 workers; balance read p99 < 2 
 import base64
 import os
 import secrets
-import threading
 import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
-from bench._django import percentile, row, setup_django, summary_ms, time_each
+from bench._django import percentile, row, run_threads, setup_django, summary_ms, time_each
 
 DURATION = float(os.environ.get("BENCH_CREDITS_SECONDS", "5"))
 READS = int(os.environ.get("BENCH_CREDITS_READS", "5000"))
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _threads(count: int, work) -> tuple[int, Counter, float]:  # noqa: ANN001
-    """Run work(i) in `count` threads for DURATION seconds; returns (operations, errors, seconds)."""
-    from django.db import connections
-
-    done = [0] * count
-    errors: Counter = Counter()
-    barrier = threading.Barrier(count + 1)
-
-    def target(i: int) -> None:
-        barrier.wait()
-        stop_at = time.perf_counter() + DURATION
-        try:
-            while time.perf_counter() < stop_at:
-                try:
-                    work(i)
-                    done[i] += 1
-                except Exception as error:
-                    errors[getattr(error, "code", None) or type(error).__name__] += 1
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return sum(done), errors, time.perf_counter() - started
 
 
 def _funded_wallets(count: int) -> list:
@@ -93,7 +61,7 @@ def bench_consume(workers: int, *, shared: bool = False) -> float:
             wallet=wallet.pk, amount=7, reference=uuid.uuid4().hex, actor=actor, occurred_at=timezone.now()
         )
 
-    count, errors, seconds = _threads(workers, work)
+    count, errors, seconds = run_threads(workers, work, DURATION)
     rate = count / seconds
     where = "one shared wallet" if shared else "a wallet each"
     row(f"credit_consume, {workers} thread(s), {where}", f"{rate:8.0f} consumptions/s  errors={dict(errors)}")

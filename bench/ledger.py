@@ -19,46 +19,14 @@ import sys
 import threading
 import time
 import uuid
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from bench._django import percentile, row, setup_django, summary_ms, time_each
+from bench._django import percentile, row, run_threads, setup_django, summary_ms, time_each
 
 DURATION = float(os.environ.get("BENCH_LEDGER_SECONDS", "4"))
 BIG_LINES = int(os.environ.get("BENCH_LEDGER_BIG_LINES", "1000000"))
 HTTP_REQUESTS = int(os.environ.get("BENCH_LEDGER_HTTP_REQUESTS", "1000"))
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _threads(count: int, work) -> tuple[int, Counter, float]:  # noqa: ANN001
-    """Run work(i, stop_at) in `count` threads for DURATION seconds; returns (operations, errors, seconds)."""
-    from django.db import connections
-
-    done = [0] * count
-    errors: Counter = Counter()
-    barrier = threading.Barrier(count + 1)
-
-    def target(i: int) -> None:
-        barrier.wait()
-        stop_at = time.perf_counter() + DURATION
-        try:
-            while time.perf_counter() < stop_at:
-                try:
-                    work(i)
-                    done[i] += 1
-                except Exception as error:
-                    errors[getattr(error, "code", None) or type(error).__name__] += 1
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return sum(done), errors, time.perf_counter() - started
 
 
 def _accounts(n: int, **options):  # noqa: ANN003, ANN202
@@ -91,7 +59,7 @@ def bench_service(workers: int, audit: str = "on") -> float:
             debit_account=a.pk, credit_account=b.pk, amount=100, actor=actor, occurred_at=timezone.now()
         )
 
-    count, errors, seconds = _threads(workers, work)
+    count, errors, seconds = run_threads(workers, work, DURATION)
     rate = count / seconds
     label = f"service transfer_create, {workers} thread(s), audit {audit}"
     row(label, f"{rate:8.0f} postings/s  errors={dict(errors)}")
@@ -139,7 +107,7 @@ def bench_hand_sql(workers: int, url: str) -> float:
                 [entry, a.pk, debit_balance, debit_version, now, entry, b.pk, credit_balance, credit_version, now],
             )
 
-    count, errors, seconds = _threads(workers, work)
+    count, errors, seconds = run_threads(workers, work, DURATION)
     rate = count / seconds
     row(f"hand-written SQL (psycopg), {workers} thread(s)", f"{rate:8.0f} transfers/s  errors={dict(errors)}")
     return rate
@@ -198,7 +166,7 @@ def bench_hot_account(workers: int) -> None:
             debit_account=hot.pk, credit_account=sinks[i].pk, amount=1, actor=actor, occurred_at=timezone.now()
         )
 
-    count, errors, seconds = _threads(workers, work)
+    count, errors, seconds = run_threads(workers, work, DURATION)
     deadlocks = sum(
         n for kind, n in errors.items() if "Deadlock" in kind or "Serialization" in kind or "Operational" in kind
     )
