@@ -23,3 +23,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 JWT_SIGNING_KEYS = "test1:" + base64.b64encode(secrets.token_bytes(32)).decode()
 AXES_ENABLED = True
 VAULT_LOCAL_KEYRING = "1:" + base64.b64encode(secrets.token_bytes(32)).decode()  # throw-away, per test run
+
+# A loaded machine may take over a second to load the migration graph for /health/ready; the timeout
+# itself is tested with its own, short value.
+HEALTH_CHECK_TIMEOUT_SECONDS = 10.0

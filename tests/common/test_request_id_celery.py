@@ -27,7 +27,7 @@ class TestRequestIdInTasks:
         try:
             with Connection("memory://") as connection:
                 report_request_id.apply_async(connection=connection, queue="rid")
-                message = connection.SimpleQueue("rid").get(timeout=2)
+                message = connection.SimpleQueue("rid").get(timeout=10)
         finally:
             _request_id.reset(token)
 
