@@ -6,7 +6,7 @@ always sum exactly to the whole.
 """
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from common.errors import DomainError
 
@@ -31,6 +31,7 @@ _EXPONENT_TWO = (
 ISO_4217_EXPONENTS: dict[str, int] = {**dict.fromkeys(_EXPONENT_TWO, 2), **_EXPONENT_NOT_TWO}
 
 _DECIMAL = re.compile(r"^-?\d{1,30}(?:\.\d{1,30})?$")
+MAX_MINOR_UNITS = 2**63 - 1  # the database's bigint: no amount column holds more
 
 
 class InvalidAmount(DomainError):
@@ -56,18 +57,26 @@ def to_minor(amount: str | Decimal | int, currency_code: str) -> int:
     if isinstance(amount, bool) or isinstance(amount, float):
         raise InvalidAmount("Amounts are decimal strings, never floating-point numbers.")
     if isinstance(amount, int):
-        return amount * 10**places
+        return _within_bigint(amount * 10**places, str(amount))
     text = str(amount).strip()
     if not _DECIMAL.match(text):
         raise InvalidAmount(f"{text[:40]!r} is not a decimal amount such as '100.00'.")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InvalidAmount(f"{text[:40]!r} is not a decimal amount.") from None
-    scaled = value.scaleb(places)
-    if scaled != scaled.to_integral_value():
-        raise InvalidAmount(f"{currency_code} amounts have at most {places} decimal place(s); got {text!r}.")
-    return int(scaled)
+    with localcontext() as exact:
+        exact.prec = 100  # 30 + 30 digits and the exponent fit: nothing is ever rounded
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise InvalidAmount(f"{text[:40]!r} is not a decimal amount.") from None
+        scaled = value.scaleb(places)
+        if scaled != scaled.to_integral_value():
+            raise InvalidAmount(f"{currency_code} amounts have at most {places} decimal place(s); got {text!r}.")
+        return _within_bigint(int(scaled), text)
+
+
+def _within_bigint(minor: int, text: str) -> int:
+    if abs(minor) > MAX_MINOR_UNITS:
+        raise InvalidAmount(f"{text[:40]!r} is larger than any amount the ledger can hold.")
+    return minor
 
 
 def to_decimal_string(minor: int, currency_code: str) -> str:

@@ -32,3 +32,15 @@ def admin_client(client, admin_user):  # noqa: ANN001, ANN201
     """pytest-django's admin_client, past the second factor (every admin page requires it)."""
     verify_second_factor(client, admin_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _reset_celery_join_flag():
+    """Eager `apply_async` sets and restores a process-global "join would block" flag without a lock, so
+    eager tasks started from two threads of one test (the concurrent sweeps) can leave it set, and a later
+    test's `result.get()` then fails with "Never call result.get() within a task". Real workers never run
+    eager; the tests put the flag back after each test."""
+    yield
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from common.api_auth import HasRequiredScope, TenantScopedMixin, tenant_of
 from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import idempotent
+from common.parsers import StrictJSONParser
 from disputes import services
 from disputes.api import serializers as s
 from disputes.choices import ActionKind
@@ -148,7 +149,7 @@ class DisputeDetailApi(DisputeView):
 
 class DisputeEvidenceApi(DisputeView):
     permission_classes = [HasRequiredScope, IsPlatformOrMerchantClient]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
 
     @disputes_schema(
         operation_id="disputes_evidence_add",

@@ -29,6 +29,16 @@ class TestErrorEnvelope:
         assert response.status_code == 400
         assert envelope(response)["code"] == "malformed_request"
 
+    @pytest.mark.parametrize(
+        "body", ['{"amount": "\\u0000"}', '{"amount": "\\ud800"}', '{"\\udfff": "1"}', '[{"a": ["x\\u0000"]}]']
+    )
+    def test_nul_and_unpaired_surrogates_are_a_400_not_a_500(self, api_client, body: str) -> None:
+        """Neither can be stored in PostgreSQL text or encoded as UTF-8 in a response."""
+        response = api_client.post("/api/test/echo", body, content_type="application/json")
+
+        assert response.status_code == 400
+        assert envelope(response)["code"] == "malformed_request"
+
     def test_unknown_api_path_is_a_404_in_the_envelope(self, api_client) -> None:
         response = api_client.get("/api/v1/no-such-thing", HTTP_X_REQUEST_ID=REQUEST_ID)
 

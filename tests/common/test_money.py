@@ -25,6 +25,17 @@ class TestParsing:
         with pytest.raises(InvalidAmount):
             to_minor(amount, "USD")  # type: ignore[arg-type]
 
+    def test_long_amounts_are_never_rounded(self) -> None:
+        """28 significant digits is the default decimal precision; a longer amount must not lose its tail."""
+        assert to_minor("92233720368547758.07", "USD") == 2**63 - 1
+        with pytest.raises(InvalidAmount, match="decimal place"):
+            to_minor("1234567890123456789012345678.001", "USD")
+
+    @pytest.mark.parametrize("amount", ["92233720368547758.08", "9" * 30 + ".00", "-92233720368547758.08"])
+    def test_amounts_beyond_the_databases_bigint_are_refused(self, amount: str) -> None:
+        with pytest.raises(InvalidAmount, match="larger than any amount"):
+            to_minor(amount, "USD")
+
     def test_unknown_currency_is_refused(self) -> None:
         with pytest.raises(UnknownCurrency):
             to_minor("1.00", "XXX")

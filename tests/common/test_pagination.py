@@ -17,6 +17,12 @@ class TestLimit:
         assert response.status_code == 400
         assert response.json()["error"]["fields"] == {"limit": ["Must be a whole number from 1 to 1000."]}
 
+    def test_a_malformed_cursor_is_a_400(self, api_client, users) -> None:
+        response = api_client.get("/api/test/users/", {"cursor": "not-a-cursor"})
+
+        assert response.status_code == 400
+        assert response.json()["error"]["fields"] == {"cursor": ["Invalid cursor; use the next/previous links."]}
+
     def test_pages_follow_the_cursor_without_gaps_or_repeats(self, api_client, users) -> None:
         seen: list[str] = []
         url = "/api/test/users/?limit=2&ordering=username"
