@@ -1,5 +1,7 @@
 """Demo ledger activity for `make run`: the demo merchant's accounts and a few card captures."""
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from audit.context import Actor
@@ -13,7 +15,9 @@ def seed_demo_ledger() -> list[str]:
     merchant = Merchant.objects.filter(reference="demo-merchant").first()
     if merchant is None:
         return []
-    actor, now = Actor.system("seed_demo"), timezone.now()
+    actor = Actor.system("seed_demo")
+    # Yesterday's trading: the reserve engine's demo run (for the day that ended) sees these captures.
+    now = (timezone.now() - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
     chart_accounts_ensure(merchant=None, currency_code="USD", actor=actor, occurred_at=now)
     chart_accounts_ensure(merchant=merchant, currency_code="USD", actor=actor, occurred_at=now)
     for number, (amount, fee) in enumerate(DEMO_CAPTURES, 1):

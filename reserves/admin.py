@@ -153,7 +153,7 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         view = self.admin_site.admin_view
         return [
             path("pending/", view(self.pending_view), name="reserves_approvalrequest_pending"),
-            path("history/", view(self.history_view), name="reserves_approvalrequest_history"),
+            path("history/", view(self.decided_view), name="reserves_approvalrequest_history"),
             path("new/", view(self.request_view), name="reserves_approvalrequest_new"),
             path("<int:pk>/review/", view(self.review_view), name="reserves_approvalrequest_review"),
             *super().get_urls(),
@@ -180,7 +180,8 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
                                 can_sign=request.user.has_perm(SIGN_PERMISSION))  # fmt: skip
         return TemplateResponse(request, "admin/reserves/approvalrequest/pending.html", context)
 
-    def history_view(self, request: HttpRequest) -> HttpResponse:
+    def decided_view(self, request: HttpRequest) -> HttpResponse:
+        """Decided requests (not ModelAdmin.history_view, which serves an object's `<pk>/history/`)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         principal = principal_for_user(request.user)

@@ -35,8 +35,10 @@ def seed_demo_reserves() -> list[str]:
     if not ReservePolicy.objects.filter(merchant=merchant).exists():
         reserve_policy_create_initial(merchant=merchant, kind=PolicyKind.ROLLING, currency_code="USD",
                                       percent_bp=1000, hold_days=90, actor=actor, occurred_at=now,
-                                      effective_date=now.date() - timedelta(days=1))  # fmt: skip
-    reserve_engine_run(run_date=now.date(), actor=actor, now=now, merchant_ids=[merchant.pk])
+                                      effective_date=now.date() - timedelta(days=2))  # fmt: skip
+    # The engine runs for the day that ended (as the nightly beat does), never for today's partial volume.
+    yesterday = now.date() - timedelta(days=1)
+    reserve_engine_run(run_date=yesterday, actor=actor, now=now, merchant_ids=[merchant.pk])
     figures = reserve_figures(merchant_id=merchant.pk, on=now.date())
     held = to_decimal_string(figures.held, figures.currency_code)
     bank = Partner.objects.get(reference="demo-bank")

@@ -23,17 +23,19 @@ class ActionField(serializers.ChoiceField):
 
 
 StatusField = DecisionField = serializers.ChoiceField
+# Not echoing the input: a lone surrogate in it could not be rendered as UTF-8 (a 500 instead of this 400).
+NOT_ECHOED = {"invalid_choice": "Not one of the allowed values."}
 
 
 class ApprovalCreateSerializer(serializers.Serializer):
-    action = ActionField(choices=ApprovalAction.choices)
+    action = ActionField(choices=ApprovalAction.choices, error_messages=NOT_ECHOED)
     merchant_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     payload = serializers.DictField()
 
 
 class ApprovalSignSerializer(serializers.Serializer):
     payload_hash = serializers.RegexField(r"^[0-9a-f]{64}$", help_text="SHA-256 (hex) of the payload you reviewed.")
-    decision = DecisionField(choices=Decision.choices)
+    decision = DecisionField(choices=Decision.choices, error_messages=NOT_ECHOED)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 

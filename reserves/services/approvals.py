@@ -86,6 +86,9 @@ def _int(payload: dict[str, Any], name: str, low: int, high: int) -> int:
     return value
 
 
+MAX_MINOR = 2**63 - 1  # the ledger's and the policies' bigint columns
+
+
 def _amount(payload: dict[str, Any], currency: str) -> tuple[str, int]:
     value = payload.get("amount")
     if not isinstance(value, str):
@@ -93,6 +96,8 @@ def _amount(payload: dict[str, Any], currency: str) -> tuple[str, int]:
     minor = to_minor(value, currency)
     if minor <= 0:
         raise InvalidApprovalPayload("'amount' must be positive.", fields={"amount": value})
+    if minor > MAX_MINOR:  # also: to_minor rounds beyond 28 significant digits, so the echo would differ
+        raise InvalidApprovalPayload("'amount' is too large.", fields={"amount": value[:40]})
     return to_decimal_string(minor, currency), minor
 
 
@@ -101,6 +106,24 @@ def _currency(payload: dict[str, Any]) -> str:
     if value not in settings.LEDGER_CURRENCIES:
         raise InvalidApprovalPayload("'currency' must be an enabled ledger currency.", fields={"currency": value})
     return value
+
+
+def _storable_text(value: Any) -> bool:
+    """No NUL (PostgreSQL text and jsonb refuse it) and no lone surrogate (not UTF-8, so neither hashable
+    nor renderable), in any string or key of the payload."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_storable_text(k) and _storable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable_text(v) for v in value)
+    return True
 
 
 def _only(payload: dict[str, Any], allowed: set[str]) -> None:
@@ -157,7 +180,15 @@ def _normalise_rule(payload: dict[str, Any], merchant_id: int | None, now: datet
         raise InvalidApprovalPayload(
             "Unknown or inactive partners.", fields={"unknown": sorted(set(references) - known)}
         )
-    return {"action": action, "required_signatures": _int(payload, "required_signatures", 1, 10),
+    required = _int(payload, "required_signatures", 1, 10)
+    # A named set smaller than m could never execute (and for rule changes would lock the rules for good).
+    if references and required > len(references):
+        raise InvalidApprovalPayload(
+            f"{required} signatures are required but only {len(references)} partners are eligible; "
+            "the rule could never be satisfied.",
+            fields={"required_signatures": required, "eligible_partners": references},
+        )
+    return {"action": action, "required_signatures": required,
             "ttl_hours": _int(payload, "ttl_hours", 1, 720), "eligible_partners": references}  # fmt: skip
 
 
@@ -230,6 +261,8 @@ def approval_request_create(
         raise InvalidApprovalPayload(f"Unknown action {action!r}.", fields={"action": action})
     if not isinstance(payload, dict):
         raise InvalidApprovalPayload("The payload is a JSON object.")
+    if not _storable_text(payload):  # checked before any message could echo such a text
+        raise InvalidApprovalPayload("The payload contains a NUL character or invalid Unicode text.")
     merchant_id = merchant if isinstance(merchant, int) or merchant is None else merchant.pk
     is_rule = action == ApprovalAction.CHANGE_APPROVAL_RULE
     if is_rule:
@@ -289,10 +322,19 @@ def approval_request_create(
 # --- Sign, revoke, cancel, expire ----------------------------------------------------------------------
 
 
-def _locked_pending(*, approval_id: int, now: datetime) -> ApprovalRequest:
+def _locked_visible(*, approval_id: int, partner_id: int | None) -> ApprovalRequest:
+    """The locked request, or 404 when it does not exist or the partner may not see it: row-level security
+    hides it on PostgreSQL, the queryset filter everywhere (so nobody learns a foreign request's status)."""
     approval = approval_lock(approval_id=approval_id)
-    if approval is None:
+    if approval is None or (
+        partner_id is not None and not ApprovalRequest.objects.for_partner(partner_id).filter(pk=approval.pk).exists()
+    ):
         raise ApprovalNotFound(fields={"approval": approval_id})
+    return approval
+
+
+def _locked_pending(*, approval_id: int, partner_id: int | None, now: datetime) -> ApprovalRequest:
+    approval = _locked_visible(approval_id=approval_id, partner_id=partner_id)
     if approval.status == ApprovalStatus.EXPIRED:
         raise ApprovalExpired(fields={"approval": approval_id})
     if approval.status != ApprovalStatus.PENDING:
@@ -319,7 +361,7 @@ def approval_sign(
     if principal.partner_id is None:
         raise NotEligibleToSign("You do not act for a partner.")
     with transaction.atomic(), partner_context(principal.partner_id):
-        approval = _locked_pending(approval_id=approval_id, now=now)
+        approval = _locked_pending(approval_id=approval_id, partner_id=principal.partner_id, now=now)
         if principal.partner_id == approval.requester_partner_id or principal.key == approval.requester_key:
             raise SelfApprovalRefused()
         if not ApprovalEligibility.objects.filter(approval=approval, partner_id=principal.partner_id).exists():
@@ -358,9 +400,7 @@ def _finish(approval: ApprovalRequest, status: str, now: datetime, *, result: di
 def approval_revoke(*, approval_id: int, principal: Principal, actor: Actor, now: datetime) -> ApprovalRequest:
     """The signer takes back their live signature, while the request is still pending."""
     with transaction.atomic(), partner_context(principal.partner_id):
-        approval = approval_lock(approval_id=approval_id)
-        if approval is None:
-            raise ApprovalNotFound(fields={"approval": approval_id})
+        approval = _locked_visible(approval_id=approval_id, partner_id=principal.partner_id)
         if approval.status != ApprovalStatus.PENDING:
             raise ApprovalNotPending(f"The request is {approval.status}; signatures can no longer be revoked.")
         signer = {"signed_by_user_id": principal.user_id} if principal.user_id else {

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from audit.context import Actor
 from audit.services import audit_record
@@ -47,14 +47,16 @@ class EngineResult:
         return sum(r.released_amount for r in self.runs)
 
 
-def _hold_amount(*, policy: ReservePolicy, merchant_id: int, volume: int) -> int:
+def _hold_amount(*, policy: ReservePolicy, merchant_id: int, volume: int, run_date: date) -> int:
     if policy.kind == PolicyKind.ROLLING:
         return volume * policy.percent_bp // 10_000  # floor: never hold more than the rate
     base = ReserveTranche.objects.filter(merchant_id=merchant_id, kind=TrancheKind.BASE)
     if policy.kind == PolicyKind.UPFRONT:
         return 0 if base.filter(policy=policy).exists() else policy.amount
+    # Base tranches still held on run_date count, including those of an earlier version that mature on a
+    # later version's effective date: a catch-up run of a day before a policy change must not hold twice.
     outstanding = selectors.outstanding_tranches(merchant_id=merchant_id).filter(
-        kind=TrancheKind.BASE, release_date__isnull=True
+        Q(release_date__isnull=True) | Q(release_date__gt=run_date), kind=TrancheKind.BASE
     )
     held = sum(t.outstanding for t in outstanding)
     return max(0, policy.amount - held)
@@ -91,7 +93,7 @@ def _run_merchant(*, merchant_id: int, run_date: date, actor: Actor, now: dateti
             )
 
         volume = selectors.captured_volume(merchant_id=merchant_id, currency_code=currency, day=run_date)
-        held = _hold_amount(policy=policy, merchant_id=merchant_id, volume=volume)
+        held = _hold_amount(policy=policy, merchant_id=merchant_id, volume=volume, run_date=run_date)
         hold_entry = None
         if held:
             hold_entry = template_post(

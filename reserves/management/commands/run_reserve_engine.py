@@ -29,8 +29,8 @@ class Command(BaseCommand):
             day = date.fromisoformat(options["date"]) if options["date"] else now.date() - timedelta(days=1)
         except ValueError:
             raise CommandError(f"--date must be YYYY-MM-DD, not {options['date']!r}") from None
-        if day > now.date():
-            raise CommandError("The engine does not run days in the future.")
+        if day >= now.date():  # today's volume is still coming in; its run row would skip the rest
+            raise CommandError("The engine runs only days that have ended (UTC); today and later are refused.")
         kwargs = {"run_date": day, "actor": Actor.system(options["actor"]), "now": now,
                   "merchant_ids": options["merchant"]}  # fmt: skip
         if not options["dry_run"]:

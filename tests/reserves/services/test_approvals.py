@@ -297,6 +297,17 @@ class TestRuleChange:
         assert (rule.required_signatures, rule.ttl_hours, rule.version) == (1, 24, 2)
         assert set(rule.eligible_partners.values_list("reference", flat=True)) == {"acquirer", "bank"}
 
+    def test_a_rule_needing_more_signatures_than_eligible_partners_is_refused(self, partners, people) -> None:
+        """Such a rule could never execute; for rule changes it would lock the rules for good."""
+        with pytest.raises(services.InvalidApprovalPayload, match="could never be satisfied"):
+            services.approval_request_create(
+                action="change_approval_rule", merchant=None,
+                payload={"action": "change_approval_rule", "required_signatures": 3, "ttl_hours": 24,
+                         "eligible_partners": ["acquirer", "bank"]},
+                principal=principal_for_user(people.requester), actor=Actor.for_user(people.requester), now=NOW,
+            )  # fmt: skip
+        assert not ApprovalRequest.objects.exists()
+
     def test_a_rule_change_needs_the_rule_unchanged_since_the_request(self, partners, people) -> None:
         payload = {"action": "change_policy", "required_signatures": 3, "ttl_hours": 24, "eligible_partners": []}
         create = dict(action="change_approval_rule", merchant=None, principal=principal_for_user(people.requester),
