@@ -242,7 +242,10 @@ class CreditExpiryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV with a header: wallet,amount,expires_at,reason (expires_at may be empty).")
+    file = forms.FileField(
+        help_text="CSV with a header: wallet,amount,expires_at,reason (expires_at may be empty); an optional "
+        "unit column must name each wallet's unit."
+    )
 
 
 @admin.register(CreditImport)

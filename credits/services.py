@@ -75,6 +75,10 @@ from ledger.retry import run_atomic
 from ledger.services import EntrySpec, LineSpec
 from tenants.models import Merchant
 
+# One grant's ceiling in minor units: far above any real grant, far below the ledger's 64-bit totals,
+# so a typo'd amount is refused (invalid_amount) instead of overflowing the ledger's columns.
+MAX_GRANT_AMOUNT = 10**15
+RESERVATION_REFERENCE_PREFIX = "reservation:"  # a commit's consumption reference; not for direct consumption
 WALLET_ACCOUNT_ROLE = "credits_wallet"  # the ledger API refuses postings by tenants to role accounts
 LOT_ORDER = (F("expires_at").asc(nulls_last=True), "granted_at", "pk")
 _ACCOUNT_TYPES = {
@@ -194,8 +198,14 @@ def credit_unit_for_code(*, code: str, actor: Actor, occurred_at: datetime) -> C
         raise UnknownUnit(fields={"unit": code})
     try:
         return credit_unit_create(code=code, actor=actor, occurred_at=occurred_at)
-    except (InvalidUnit, IntegrityError):  # opened concurrently
-        return CreditUnit.objects.get(code=code)
+    except (InvalidUnit, IntegrityError):  # opened concurrently, or the code carries a custom unit
+        unit = CreditUnit.objects.filter(code=code).first()
+        if unit is None:
+            raise InvalidUnit(
+                f"{code} carries a custom credit unit on the ledger and cannot be a wallet unit itself.",
+                fields={"unit": code},
+            ) from None
+        return unit
 
 
 def amount_to_minor(amount: str | int, unit: CreditUnit) -> int:
@@ -312,6 +322,8 @@ class GrantSpec:
 
 def _check_grant(amount: Any, reason: str, expires_at: datetime | None, occurred_at: datetime) -> None:
     _check_amount(amount)
+    if amount > MAX_GRANT_AMOUNT:
+        raise InvalidCreditAmount(f"A grant is at most {MAX_GRANT_AMOUNT} minor units.", fields={"amount": str(amount)})
     if not (reason or "").strip() or len(reason) > 255:
         raise InvalidGrant("A grant needs a reason (1-255 characters).", fields={"reason": "required"})
     if expires_at is not None and expires_at <= occurred_at:
@@ -505,6 +517,12 @@ def credit_consume(
     wallet_pk = wallet if isinstance(wallet, int) else wallet.pk
     reference = (reference or "").strip()[:200]
 
+    if reference.startswith(RESERVATION_REFERENCE_PREFIX):
+        raise ReferenceReused(
+            f"References starting with {RESERVATION_REFERENCE_PREFIX!r} belong to reservation commits.",
+            fields={"reference": reference},
+        )
+
     def work() -> Consumption:
         locked = lock_wallet(pk=wallet_pk)
         if reference:
@@ -688,7 +706,7 @@ def _resolve(
             consumption = Consumption.objects.create(
                 wallet_id=wallet_pk,
                 amount=commit_amount,
-                reference=f"reservation:{pk}",
+                reference=f"{RESERVATION_REFERENCE_PREFIX}{pk}",
                 reservation_id=pk,
                 entry=posting,
                 consumed_at=occurred_at,
@@ -851,6 +869,8 @@ def lots_expire(*, now: datetime, actor: Actor | None = None, limit: int | None 
 # --- CSV import ---------------------------------------------------------------------------------------
 
 IMPORT_COLUMNS = ("wallet", "amount", "expires_at", "reason")
+IMPORT_COLUMNS_READ = (*IMPORT_COLUMNS, "unit")  # `unit` is optional; when given it must be the wallet's
+_WALLET_ID_DIGITS = 18  # a wallet id is a positive 64-bit integer
 
 
 def credit_import_create(*, filename: str, content: bytes, actor: Actor, occurred_at: datetime) -> CreditImport:
@@ -865,10 +885,14 @@ def credit_import_create(*, filename: str, content: bytes, actor: Actor, occurre
     missing = [name for name in ("wallet", "amount", "reason") if name not in header]
     if missing:
         raise InvalidImport(f"The header must name the columns {', '.join(IMPORT_COLUMNS)}; missing: {missing}.")
-    raw = [
-        {name: (row.get(name) or "").strip() for name in IMPORT_COLUMNS}
-        for row in ({(k or "").strip(): v for k, v in r.items()} for r in reader)
-    ]
+    raw = []
+    for record in reader:
+        row = {(k or "").strip(): v for k, v in record.items()}
+        values = {name: (row.get(name) or "").strip() for name in IMPORT_COLUMNS_READ}
+        if not any(values.values()):
+            continue  # a blank row (",,,", as spreadsheets export them), like an empty line
+        # The row's number as the user sees it: its line in the file, less the header line.
+        raw.append({**values, "_row": reader.line_num - 1})
     if not raw:
         raise InvalidImport("The file has no rows.")
     if len(raw) > settings.CREDITS_IMPORT_MAX_ROWS:
@@ -894,20 +918,33 @@ def credit_import_create(*, filename: str, content: bytes, actor: Actor, occurre
     return run_atomic(work)
 
 
+def _wallet_id(text: str) -> int | None:
+    """The wallet id a CSV cell names, or None: ASCII digits only, within a 64-bit pk."""
+    if not (text.isascii() and text.isdigit() and len(text) <= _WALLET_ID_DIGITS):
+        return None
+    return int(text)
+
+
 def _parse_row(number: int, row: dict[str, str], units: dict[int, CreditUnit], now: datetime) -> dict[str, Any]:
     wallet_text = row.get("wallet", "")
-    if not wallet_text.isdigit() or int(wallet_text) not in units:
-        raise InvalidImport(f"no wallet {wallet_text!r}")
-    unit = units[int(wallet_text)]
+    wallet_id = _wallet_id(wallet_text)
+    if wallet_id is None or wallet_id not in units:
+        raise InvalidImport(f"no wallet {wallet_text[:40]!r}")
+    unit = units[wallet_id]
+    if row.get("unit") and row["unit"].upper() != unit.code:
+        raise InvalidImport(f"wallet {wallet_id} counts {unit.code}, not {row['unit'][:12]!r}")
     amount = amount_to_minor(row.get("amount", ""), unit)
     expires_at = None
     if row.get("expires_at"):
-        expires_at = parse_datetime(row["expires_at"])
+        try:
+            expires_at = parse_datetime(row["expires_at"])
+        except ValueError:  # well formed but not a date, e.g. month 13
+            expires_at = None
         if expires_at is None or timezone.is_naive(expires_at):
             raise InvalidImport(f"expires_at {row['expires_at'][:40]!r} is not an ISO 8601 time with a zone")
     _check_grant(amount, row.get("reason", ""), expires_at, now)
     return {
-        "row": number, "wallet": int(wallet_text), "amount": amount, "reason": row["reason"][:255],
+        "row": number, "wallet": wallet_id, "amount": amount, "reason": row["reason"][:255],
         "expires_at": expires_at.isoformat() if expires_at else None,
     }  # fmt: skip
 
@@ -916,18 +953,18 @@ def credit_import_validate(
     *, import_id: int, now: datetime | None = None, chunk_rows: int | None = None
 ) -> CreditImport:
     """Validate the rows in chunks, each committed with its progress (processed_rows), so the admin
-    page can show it. Ends `validated` (no errors) or `invalid` (every bad row named, 1-based)."""
+    page can show it. Ends `validated` (no errors) or `invalid` (every bad row named by its line less the header)."""
     chunk = chunk_rows or settings.CREDITS_IMPORT_CHUNK_ROWS
     job = CreditImport.objects.get(pk=import_id)
     now = now or timezone.now()
     while job.status == ImportStatus.VALIDATING and job.processed_rows < job.total_rows:
         start = job.processed_rows
         part = job.raw_rows[start : start + chunk]
-        wanted = {int(r["wallet"]) for r in part if r.get("wallet", "").isdigit()}
+        wanted = {_wallet_id(r.get("wallet", "")) for r in part} - {None}
         units = {w.pk: w.unit for w in Wallet.objects.filter(pk__in=wanted).select_related("unit")}
         rows, errors = [], []
         for offset, raw in enumerate(part):
-            number = start + offset + 1
+            number = raw.get("_row", start + offset + 1)
             try:
                 rows.append(_parse_row(number, raw, units, now))
             except DomainError as error:

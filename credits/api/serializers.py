@@ -12,6 +12,7 @@ from credits.models import Consumption, CreditLot, CreditUnit, Reservation, Wall
 from credits.selectors import WalletBalance
 
 MAX_BATCH_GRANTS = 1000
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger one is malformed (400), not a database overflow (500)
 
 
 def to_minor(value: str, unit: CreditUnit, field: str) -> int:
@@ -39,7 +40,7 @@ class WalletCreateSerializer(serializers.Serializer):
 
 
 class GrantSerializer(serializers.Serializer):
-    wallet = serializers.IntegerField(min_value=1)
+    wallet = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     amount = AmountField()
     reason = serializers.CharField(max_length=255)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -50,13 +51,13 @@ class GrantBatchSerializer(serializers.Serializer):
 
 
 class ConsumeSerializer(serializers.Serializer):
-    wallet = serializers.IntegerField(min_value=1)
+    wallet = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     amount = AmountField()
     reference = serializers.CharField(max_length=200, help_text="Unique per wallet: a repeat replays the first.")
 
 
 class ReservationCreateSerializer(serializers.Serializer):
-    wallet = serializers.IntegerField(min_value=1)
+    wallet = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     amount = AmountField()
     ttl_seconds = serializers.IntegerField(min_value=1)
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
