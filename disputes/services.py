@@ -225,6 +225,12 @@ def dispute_open(
             raise InvalidDispute(
                 "The original transaction did not involve this merchant.", fields={"original_entry": str(entry_id)}
             )
+        happened = JournalEntry.objects.filter(pk=entry_id).values_list("effective_at", flat=True).first()
+        if happened is not None and occurred_at < happened:
+            raise InvalidDispute(
+                "A dispute cannot be opened before the transaction it disputes.",
+                fields={"opened_at": occurred_at.isoformat(), "original_effective_at": happened.isoformat()},
+            )
         original = selectors.original_amount(entry=entry_id, currency_code=currency_code)
         if amount > original:
             raise AmountExceedsOriginal(

@@ -14,7 +14,7 @@ from disputes import services
 from disputes.choices import RequestStatus, Status
 from disputes.models import Dispute, DisputeActionRequest, DisputeEvidence
 from tenants.models import Merchant, Partner
-from tests.disputes.conftest import SYSTEM, add_required_evidence, balance, events, refreshed
+from tests.disputes.conftest import NOW, SYSTEM, add_required_evidence, balance, events, refreshed
 from tests.security.helpers import bearer, make_client
 
 pytestmark = pytest.mark.django_db
@@ -236,9 +236,8 @@ class TestRead:
         assert response.status_code == 400 and error(response)["code"] == "validation_error"
 
     def test_the_list_is_most_urgent_first_by_default(self, platform, open_dispute, capture, merchant):
-        later = open_dispute(network_dispute_id="VD-late")
-        sooner = open_dispute(network_dispute_id="VD-soon", original_entry=capture(merchant),
-                              occurred_at=later.opened_at - timedelta(days=5))  # fmt: skip
+        later = open_dispute(network_dispute_id="VD-late", occurred_at=NOW + timedelta(days=5))
+        sooner = open_dispute(network_dispute_id="VD-soon", original_entry=capture(merchant))
 
         assert [d["id"] for d in platform.get(API).json()["results"]] == [sooner.pk, later.pk]
 

@@ -87,6 +87,12 @@ class TestDisputeOpen:
         with pytest.raises(services.InvalidDispute):
             open_dispute(original_entry=capture(other))
 
+    def test_a_dispute_cannot_predate_the_transaction_it_disputes(self, open_dispute) -> None:
+        with pytest.raises(services.InvalidDispute, match="before the transaction"):
+            open_dispute(occurred_at=NOW - timedelta(seconds=1))
+
+        assert not Dispute.objects.exists()
+
     def test_non_positive_amounts_are_refused(self, open_dispute) -> None:
         with pytest.raises(services.InvalidDispute):
             open_dispute(amount=0)
