@@ -1026,5 +1026,14 @@ def credit_import_apply(*, import_id: int, actor: Actor, occurred_at: datetime) 
         CreditImport.objects.filter(pk=job.pk).update(
             status=ImportStatus.FAILED, errors=[{"row": number, "message": message}], finished_at=timezone.now()
         )
+    except Exception:
+        # Anything else (a database outage …): nothing was granted (one transaction); say so rather than
+        # leave the import "applying" for good, and let the task's error reporting see the cause.
+        CreditImport.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED,
+            errors=[{"row": None, "message": "The import failed unexpectedly; nothing was granted. Upload it again."}],
+            finished_at=timezone.now(),
+        )
+        raise
     job.refresh_from_db()
     return job

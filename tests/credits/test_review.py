@@ -145,3 +145,20 @@ class TestCsvImport:
         assert job.status == ImportStatus.INVALID
         assert [error["row"] for error in job.errors] == [2]
         assert "counts USD" in job.errors[0]["message"]
+
+
+class TestImportApplyFailure:
+    def test_an_unexpected_failure_marks_the_import_failed_not_applying(self, wallet, monkeypatch) -> None:
+        job = validate(f"wallet,amount,expires_at,reason\n{wallet.pk},1.00,,promo\n".encode())
+        assert job.status == ImportStatus.VALIDATED
+
+        def outage(**kwargs):  # noqa: ANN003, ANN202
+            raise ConnectionError("database went away")
+
+        monkeypatch.setattr(services, "credit_grants_batch", outage)
+        with pytest.raises(ConnectionError):
+            services.credit_import_apply(import_id=job.pk, actor=SYSTEM, occurred_at=NOW)
+
+        job.refresh_from_db()
+        assert job.status == ImportStatus.FAILED and "nothing was granted" in job.errors[0]["message"]
+        assert not CreditLot.objects.filter(source="import").exists()
