@@ -224,6 +224,15 @@ class HasRequiredScope(BasePermission):
         return needed in auth.scopes
 
 
+class IsPlatformClient(BasePermission):
+    """Only the platform's own clients (the acquirer integration, automation), never a merchant's or partner's."""
+
+    message = "This endpoint is for platform clients only."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return tenant_of(request).is_platform
+
+
 def tenant_of(request: Request) -> Tenant:
     auth = request.auth
     if not isinstance(auth, ApiAuth):

@@ -26,7 +26,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.api_auth import HasRequiredScope, TenantScopedMixin, tenant_of
+from common.api_auth import HasRequiredScope, IsPlatformClient, TenantScopedMixin, tenant_of
 from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import idempotent
 from common.parsers import StrictJSONParser
@@ -52,13 +52,6 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 def disputes_schema(**kwargs: Any) -> Any:
     return extend_schema(tags=["disputes"], auth=BEARER, **kwargs)
-
-
-class IsPlatformClient(BasePermission):
-    message = "Only platform clients (the acquirer integration) may do this."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return tenant_of(request).is_platform
 
 
 class IsPlatformOrMerchantClient(BasePermission):

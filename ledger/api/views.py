@@ -21,12 +21,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api_auth import HasRequiredScope, TenantScopedMixin, tenant_of
+from common.api_auth import HasRequiredScope, IsPlatformClient, TenantScopedMixin, tenant_of
 from common.idempotency import idempotent
 from ledger import selectors, services
 from ledger.api import serializers as s
@@ -55,13 +54,6 @@ BEARER = [{"bearerAuth": []}]
 
 def ledger_schema(**kwargs: Any) -> Any:
     return extend_schema(tags=["ledger"], auth=BEARER, **kwargs)
-
-
-class IsPlatformClient(BasePermission):
-    message = "This endpoint is for platform clients only."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return tenant_of(request).is_platform
 
 
 def _source(request: Request) -> str:
