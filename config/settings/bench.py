@@ -10,3 +10,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Admin pages are rendered in-process (bench/disputes.py) without a collectstatic run.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# Tasks run eagerly here, so alert emails are sent inside what is timed: keep them in memory, not SMTP.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

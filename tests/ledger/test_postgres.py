@@ -147,6 +147,19 @@ class TestTriggers:
         ):
             _raw(LINE_INSERT, [entry.pk, wallet.pk, "debit", 5, 99])
 
+    def test_a_line_in_another_currency_than_its_account_is_refused(self, wallet, cash) -> None:
+        entry_id = uuid.uuid4()
+
+        def insert_a_eur_line_on_a_usd_account() -> None:
+            with transaction.atomic():
+                _raw(ENTRY_INSERT, [entry_id, None])
+                _raw(LINE_INSERT.replace("'USD'", "'EUR'"), [entry_id, wallet.pk, "debit", 5, 1])
+
+        with pytest.raises(DatabaseError, match="line currency differs"):
+            insert_a_eur_line_on_a_usd_account()
+
+        assert not JournalEntry.objects.filter(pk=entry_id).exists()
+
     def test_a_posted_line_cannot_be_updated_or_deleted(self, wallet, cash, fund, actor) -> None:
         fund(wallet, 100)
         entry = services.transfer_create(
