@@ -14,13 +14,14 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api.schema import IDEMPOTENCY_KEY, api_schema
 from common.api_auth import tenant_of
 from common.idempotency import idempotent
 from credits import selectors, services
@@ -32,18 +33,10 @@ from tenants.models import Merchant
 from tenants.scoping import Tenant, TenantKind
 
 SCOPES = {"GET": "credits:read", "POST": "credits:write"}
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="Required on every credits POST; a repeat replays the first response (24 h).",
-)
-BEARER = [{"bearerAuth": []}]
 
 
 def credits_schema(**kwargs: Any) -> Any:
-    return extend_schema(tags=["credits"], auth=BEARER, **kwargs)
+    return api_schema("credits", **kwargs)
 
 
 def post_schema(**kwargs: Any) -> Any:

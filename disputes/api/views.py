@@ -18,16 +18,14 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.api.schema import IDEMPOTENCY_KEY, api_schema
 from common.api_auth import HasRequiredScope, IsPlatformClient, TenantScopedMixin, tenant_of
-from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import idempotent
 from common.parsers import StrictJSONParser
 from disputes import services
@@ -38,20 +36,12 @@ from disputes.models import Dispute
 
 READ, WRITE, AUTOMATION = "disputes:read", "disputes:write", "disputes:submit"
 SCOPES = {"GET": READ, "POST": WRITE}
-BEARER = [{"bearerAuth": []}]
-IDEMPOTENCY_KEY = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="Required on every disputes POST; a repeat replays the first response (24 h).",
-)
 # Multipart framing around an evidence file; a body larger than the file limit plus this is refused unread.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 def disputes_schema(**kwargs: Any) -> Any:
-    return extend_schema(tags=["disputes"], auth=BEARER, **kwargs)
+    return api_schema("disputes", **kwargs)
 
 
 class IsPlatformOrMerchantClient(BasePermission):

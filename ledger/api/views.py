@@ -17,14 +17,13 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api.schema import IDEMPOTENCY_KEY, api_schema
 from common.api_auth import HasRequiredScope, IsPlatformClient, TenantScopedMixin, tenant_of
 from common.idempotency import idempotent
 from ledger import selectors, services
@@ -40,20 +39,10 @@ from ledger.errors import (
 from ledger.models import Account, JournalEntry, JournalLine
 
 SCOPES = {"GET": "ledger:read", "POST": "ledger:write"}
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="Required on every ledger POST; a repeat replays the first response (24 h).",
-)
-# The bearer scheme is declared in SPECTACULAR_SETTINGS; naming it here spares drf-spectacular from
-# resolving ApiTokenAuthentication, for which common/ registers no OpenApiAuthenticationExtension.
-BEARER = [{"bearerAuth": []}]
 
 
 def ledger_schema(**kwargs: Any) -> Any:
-    return extend_schema(tags=["ledger"], auth=BEARER, **kwargs)
+    return api_schema("ledger", **kwargs)
 
 
 def _source(request: Request) -> str:

@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.api.schema import IDEMPOTENCY_KEY, api_schema
 from common.api_auth import HasRequiredScope, tenant_of
 from common.idempotency import idempotent
 from common.money import to_decimal_string
@@ -28,15 +27,9 @@ from reserves.rls import partner_context
 from reserves.services.errors import ApprovalNotFound, MerchantNotFound
 from tenants.models import Merchant
 
-BEARER = [{"bearerAuth": []}]
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-    description="Required on every reserves POST; a repeat replays the first response (24 h).",
-)  # fmt: skip
-
 
 def reserves_schema(**kwargs: Any) -> Any:
-    return extend_schema(tags=["reserves"], auth=BEARER, **kwargs)
+    return api_schema("reserves", **kwargs)
 
 
 class IsPartnerClient(BasePermission):

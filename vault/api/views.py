@@ -20,8 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api.schema import IDEMPOTENCY_KEY
 from common.api_auth import ApiAuth
-from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import idempotent
 from vault.api.serializers import (
     CardMetadataSerializer,
@@ -67,13 +67,6 @@ _COMMON_ERRORS = {
     403: _error("`permission_denied`: the token lacks the scope."),
     429: _error("`rate_limited`, with Retry-After and RateLimit-* headers."),
 }
-_IDEMPOTENCY_KEY = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="1-255 printable ASCII characters; a retry with the same key and body replays the first response.",
-)
 _TOKEN = OpenApiParameter("token", OpenApiTypes.STR, OpenApiParameter.PATH, description="A card token (`tok_…`).")
 
 
@@ -97,7 +90,7 @@ class TokenizeApi(VaultApiView):
         summary="Tokenize a card",
         description="201 with a new token; 200 with the existing token when this tenant already holds the "
         "same card number (its expiry and cardholder are refreshed). The response holds token metadata only.",
-        parameters=[_IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY],
         request=TokenizeRequestSerializer,
         responses={
             201: TokenizedCardSerializer,
@@ -136,7 +129,7 @@ class TokenizeBatchApi(VaultApiView):
         description="200 with one result per card, in input order: `created`, `matched` (the tenant already "
         "held that card) or `failed` with an error object (code, message, fields). One bad card fails only "
         "its own item.",
-        parameters=[_IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY],
         request=TokenizeBatchRequestSerializer,
         responses={
             200: TokenizeBatchResponseSerializer,
